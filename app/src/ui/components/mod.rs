@@ -1,0 +1,5 @@
+//! Reusable UI pieces shared by the pages.
+
+pub mod footer;
+pub mod icons;
+pub mod nav;

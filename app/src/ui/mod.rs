@@ -1,0 +1,81 @@
+//! The Leptos UI: the HTML shell, the app layout with its navigation, and the
+//! routes to each page.
+
+pub mod components;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::footer::Footer;
+use components::nav::{BottomNav, TopNav};
+use pages::coming_soon::ComingSoon;
+use pages::library::LibraryPage;
+use pages::not_found::NotFound;
+
+/// The full HTML document rendered on the server around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout, navigation and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, so this flips once hydration happened.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="app-css" href="/pkg/printstash.css" />
+        <Title formatter=|page: String| if page.is_empty() { "PrintStash".to_owned() } else { format!("{page} · PrintStash") } />
+        <Meta name="description" content="PrintStash: your self-hosted vault for meshes and the G-code you sliced from them." />
+        <Meta name="theme-color" content="#1f6feb" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Link rel="apple-touch-icon" href="/icons/icon-192.png" />
+        <Link rel="manifest" href="/manifest.webmanifest" />
+        <Router>
+            <div id="app" class="app" data-hydrated=move || hydrated.get().to_string()>
+                <TopNav />
+                <main class="content" id="main">
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=LibraryPage />
+                        <Route
+                            path=path!("/collections")
+                            view=|| view! { <ComingSoon title="Collections" blurb="Organise models in a tree of folders: Functional/Brackets, Minis/Terrain." /> }
+                        />
+                        <Route
+                            path=path!("/printers")
+                            view=|| view! { <ComingSoon title="Printers" blurb="Send revisions to Klipper and Bambu Lab printers and watch them print live." /> }
+                        />
+                        <Route
+                            path=path!("/trash")
+                            view=|| view! { <ComingSoon title="Trash" blurb="Deleted models wait here for 30 days before they are gone for good." /> }
+                        />
+                        <Route
+                            path=path!("/settings")
+                            view=|| view! { <ComingSoon title="Settings" blurb="Runtime settings, users, API tokens and vault statistics." /> }
+                        />
+                    </Routes>
+                </main>
+                <Footer />
+                <BottomNav />
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,5 @@
+//! One component per route.
+
+pub mod coming_soon;
+pub mod library;
+pub mod not_found;

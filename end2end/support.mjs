@@ -1,0 +1,111 @@
+// Shared harness for the browser tests: starts the REAL server binary on a
+// free loopback port with a throw-away data dir, and a headless Debian
+// Chromium through playwright-core (which never downloads a browser).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+export const OUT_DIR = process.env.E2E_OUT ?? join(ROOT, 'target', 'e2e');
+const SERVER_BIN = process.env.E2E_SERVER_BIN ?? join(ROOT, 'target', 'debug', 'server');
+const SITE_DIR = process.env.E2E_SITE_DIR ?? join(ROOT, 'target', 'site');
+const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium';
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts the server; resolves once /api/v1/health answers. */
+export async function startServer(extraEnv = {}) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'printstash-e2e-'));
+  const logs = [];
+  const child = spawn(SERVER_BIN, [], {
+    env: {
+      ...process.env,
+      VAULT_BIND: `127.0.0.1:${port}`,
+      VAULT_DATA_DIR: dataDir,
+      VAULT_SITE_DIR: SITE_DIR,
+      VAULT_LOG: 'info',
+      VAULT_DATABASE_URL: '',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d) => logs.push(d.toString()));
+  child.stderr.on('data', (d) => logs.push(d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${logs.join('')}`);
+    try {
+      const res = await fetch(`${base}/api/v1/health`);
+      if (res.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`server did not answer within 30 s:\n${logs.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    logs,
+    dataDir,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dataDir, { recursive: true, force: true });
+      return child.exitCode;
+    },
+  };
+}
+
+/** Launches headless Chromium with the flags this machine needs. */
+export async function startBrowser(viewport = { width: 1280, height: 800 }) {
+  const profile = mkdtempSync(join(tmpdir(), 'printstash-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const problems = [];
+  context.on('page', (page) => watch(page, problems));
+  for (const page of context.pages()) watch(page, problems);
+  return {
+    context,
+    problems,
+    async page() {
+      return context.pages()[0] ?? context.newPage();
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+function watch(page, problems) {
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`); });
+}
+
+/** Saves a full-page screenshot under target/e2e/ and returns its path. */
+export async function screenshot(page, name) {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const path = join(OUT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

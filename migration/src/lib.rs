@@ -1,0 +1,18 @@
+//! Every schema change of PrintStash, in order. Runs at boot on SQLite and
+//! PostgreSQL; migrations use string names only, never entity types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_runtime_settings;
+
+/// The ordered list of migrations applied by `Migrator::up`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            m20261126_000001_create_runtime_settings::Migration,
+        )]
+    }
+}

@@ -1,0 +1,50 @@
+//! The axum side of PrintStash: the router (`router`) and `serve`, exposed as
+//! a library so tests start the real server on a real listener.
+
+pub mod boot;
+pub mod http;
+pub mod shutdown;
+pub mod telemetry;
+
+use std::future::Future;
+
+use app::backend::state::AppState;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+/// Every route: REST `/api/v1`, server functions, SSR pages and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .nest("/api/v1", http::rest::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || app::shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(http::trace::layer())
+        .with_state(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` resolves, then
+/// finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = state.settings.database_kind().label(), "PrintStash listening on http://{addr}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("PrintStash stopped");
+    Ok(())
+}

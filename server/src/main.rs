@@ -1,0 +1,23 @@
+//! The PrintStash server: config → tracing → connect + migrate → state → serve.
+
+use anyhow::Context;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = match app::backend::config::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("printstash: cannot start: {err}");
+            std::process::exit(2);
+        }
+    };
+    server::telemetry::init(&settings.log);
+    let state = server::boot::build_state(settings)
+        .await
+        .context("booting PrintStash")?;
+    let listener = tokio::net::TcpListener::bind(state.settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (VAULT_BIND)", state.settings.bind))?;
+    server::serve(listener, state, server::shutdown::signal()).await?;
+    Ok(())
+}
