@@ -231,4 +231,34 @@ mod tests {
         assert!(settings(&[("VAULT_LOG", "info,sqlx=warn")]).is_ok());
         assert!(settings(&[("VAULT_LOG", "printstash")]).is_ok());
     }
+
+    #[test]
+    fn config_docs_list_every_variable() {
+        let asked = std::cell::RefCell::new(Vec::<String>::new());
+        Settings::from_lookup(|k| {
+            asked.borrow_mut().push(k.to_owned());
+            None
+        })
+        .unwrap();
+        let mut asked = asked.into_inner();
+        asked.sort();
+        let mut documented: Vec<String> = VARIABLES.iter().map(|v| v.name.to_owned()).collect();
+        documented.sort();
+        assert_eq!(
+            asked, documented,
+            "every variable read is documented in VARIABLES"
+        );
+
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for doc in ["README.md", "docs/CONFIGURATION.md"] {
+            let text = std::fs::read_to_string(root.join(doc)).unwrap();
+            for var in VARIABLES {
+                assert!(
+                    text.contains(var.name),
+                    "{doc} does not document {}",
+                    var.name
+                );
+            }
+        }
+    }
 }
