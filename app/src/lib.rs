@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod error;
+pub mod params;
 pub mod ui;
 pub mod views;
 

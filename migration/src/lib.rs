@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_runtime_settings;
+mod m20261126_000002_create_vault_core;
 
 /// The ordered list of migrations applied by `Migrator::up`.
 pub struct Migrator;
@@ -11,8 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261126_000001_create_runtime_settings::Migration,
-        )]
+        vec![
+            Box::new(m20261126_000001_create_runtime_settings::Migration),
+            Box::new(m20261126_000002_create_vault_core::Migration),
+        ]
     }
 }

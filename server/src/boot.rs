@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::backend::config::{Settings, redact_url};
+use app::backend::db::write::WriteGate;
 use app::backend::state::AppState;
+use app::backend::storage::{BlobStore, LocalStore, Storage};
 use leptos::config::LeptosOptions;
 use migration::{Migrator, MigratorTrait};
 
@@ -33,10 +35,38 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         "database ready"
     );
     let leptos_options = leptos_options(&settings);
+    let admin = app::backend::auth::builtin_admin(&db)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot prepare the built-in admin user: {err}"))?;
+    let write_gate = WriteGate::for_kind(settings.database_kind());
+    let store = LocalStore::open(settings.data_dir.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open file storage in {}",
+                settings.data_dir.display()
+            )
+        })?;
+    // Uploads interrupted by a crash or restart left temp files; nothing refers to them.
+    match store.staging().sweep(std::time::Duration::ZERO).await {
+        Ok(report) if report.removed_files > 0 => {
+            tracing::info!(
+                files = report.removed_files,
+                size_bytes = report.removed_bytes,
+                "removed interrupted uploads"
+            );
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not sweep the staging directory"),
+    }
+    let storage: Storage = Arc::new(store);
     Ok(AppState {
         db,
         settings: Arc::new(settings),
         leptos_options,
+        write_gate,
+        admin,
+        storage,
     })
 }
 

@@ -32,6 +32,13 @@ pub struct Settings {
     pub log: String,
     /// `VAULT_SITE_DIR`: the built browser assets (`pkg/`, icons). Default `target/site`.
     pub site_dir: PathBuf,
+    /// `VAULT_TRASH_RETENTION_DAYS`: days a trashed model stays restorable. Default 30.
+    pub trash_retention_days: u32,
+    /// `VAULT_API_TOKEN`: when set, REST calls must send it as a Bearer token
+    /// or `X-Api-Key` (single-admin mode until users and sign-in land).
+    pub api_token: Option<String>,
+    /// `VAULT_MAX_UPLOAD_MB`: largest accepted upload. Default 1024.
+    pub max_upload_bytes: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -42,6 +49,9 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("log", &self.log)
             .field("site_dir", &self.site_dir)
+            .field("trash_retention_days", &self.trash_retention_days)
+            .field("api_token", &self.api_token.as_ref().map(|_| "***"))
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
     }
 }
@@ -77,6 +87,21 @@ pub const VARIABLES: &[VariableDoc] = &[
         name: "VAULT_LOG",
         default: "info",
         help: "Log filter in tracing's EnvFilter syntax, e.g. debug or info,sqlx=warn.",
+    },
+    VariableDoc {
+        name: "VAULT_TRASH_RETENTION_DAYS",
+        default: "30",
+        help: "Days a trashed model stays restorable before it is deleted for good (1-3650).",
+    },
+    VariableDoc {
+        name: "VAULT_API_TOKEN",
+        default: "(unset: the API is open to whoever reaches VAULT_BIND)",
+        help: "Shared secret for the REST API (Authorization: Bearer or X-Api-Key), at least 16 characters. Set it whenever VAULT_BIND is not loopback.",
+    },
+    VariableDoc {
+        name: "VAULT_MAX_UPLOAD_MB",
+        default: "1024",
+        help: "Largest upload accepted, in MiB; bigger uploads get HTTP 413 while streaming.",
     },
     VariableDoc {
         name: "VAULT_SITE_DIR",
@@ -133,6 +158,18 @@ impl Settings {
         }
 
         let site_dir = PathBuf::from(get("VAULT_SITE_DIR").unwrap_or_else(|| "target/site".into()));
+        let trash_retention_days = parse_number(&get, "VAULT_TRASH_RETENTION_DAYS", 30, 1..=3650)?;
+        let api_token = get("VAULT_API_TOKEN").map(|t| t.trim().to_owned());
+        if let Some(token) = &api_token
+            && token.len() < 16
+        {
+            return Err(ConfigError {
+                variable: "VAULT_API_TOKEN",
+                value: "***".into(),
+                reason: format!("use at least 16 characters (got {})", token.len()),
+            });
+        }
+        let max_upload_mb: u64 = parse_number(&get, "VAULT_MAX_UPLOAD_MB", 1024, 1..=1_048_576)?;
 
         Ok(Self {
             data_dir,
@@ -140,12 +177,42 @@ impl Settings {
             database_url,
             log,
             site_dir,
+            trash_retention_days,
+            api_token,
+            max_upload_bytes: max_upload_mb * 1024 * 1024,
         })
     }
 
     /// The database engine `database_url` points at.
     pub fn database_kind(&self) -> DatabaseKind {
         database_kind_of(&self.database_url).unwrap_or(DatabaseKind::Sqlite)
+    }
+}
+
+/// Reads a whole number within `range`, or the default when unset.
+fn parse_number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(text) = get(variable) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(ConfigError {
+            variable,
+            value: text,
+            reason: format!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
     }
 }
 

@@ -7,7 +7,10 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use super::auth::Actor;
 use super::config::Settings;
+use super::db::write::{WriteGate, WriteTxn, begin_write};
+use super::storage::Storage;
 
 /// Everything a request, server function or background task needs.
 #[derive(Clone)]
@@ -18,6 +21,19 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Leptos's rendering options (site root, output name).
     pub leptos_options: LeptosOptions,
+    /// Serialises write transactions on SQLite (see `db::write`).
+    pub write_gate: WriteGate,
+    /// The caller in single-admin mode (until sign-in lands).
+    pub admin: Actor,
+    /// Where blobs and thumbnails live (local disk or S3; callers never branch).
+    pub storage: Storage,
+}
+
+impl AppState {
+    /// Begins a write transaction (through the SQLite write gate).
+    pub async fn begin_write(&self) -> Result<WriteTxn, sea_orm::DbErr> {
+        begin_write(&self.db, &self.write_gate).await
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

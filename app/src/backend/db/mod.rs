@@ -3,6 +3,10 @@
 //! readers never block the writer and a briefly held lock waits instead of
 //! failing.
 
+pub mod entities;
+pub mod scopes;
+pub mod write;
+
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{

@@ -1,4 +1,11 @@
 //! Services: the rules and transactions. They take a context and the caller,
 //! never axum or Leptos types, and return domain results or `ServiceError`.
 
+pub mod blobs;
+pub mod browse;
+pub mod collections;
+pub mod files;
+pub mod models;
+pub mod revisions;
 pub mod system;
+pub mod tags;

@@ -1,0 +1,78 @@
+//! Blob reference counting: identical bytes are stored once; a blob whose
+//! count reaches zero records when, and orphan GC (a query plus a grace
+//! period) deletes it later.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::backend::db::entities::blobs;
+use crate::backend::error::ServiceError;
+
+/// Finds the blob row for `sha256` or creates it with a zero count.
+pub async fn find_or_create(
+    db: &impl ConnectionTrait,
+    sha256: &str,
+    size_bytes: i64,
+    storage_key: &str,
+) -> Result<blobs::Model, ServiceError> {
+    if let Some(blob) = blobs::Entity::find()
+        .filter(blobs::Column::Sha256.eq(sha256))
+        .one(db)
+        .await?
+    {
+        return Ok(blob);
+    }
+    let now = chrono::Utc::now();
+    Ok(blobs::ActiveModel {
+        sha256: Set(sha256.to_owned()),
+        size_bytes: Set(size_bytes),
+        storage_key: Set(storage_key.to_owned()),
+        ref_count: Set(0),
+        created_at: Set(now),
+        unreferenced_since: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Adds one reference.
+pub async fn acquire(db: &impl ConnectionTrait, blob_id: i32) -> Result<(), ServiceError> {
+    blobs::Entity::update_many()
+        .col_expr(
+            blobs::Column::RefCount,
+            Expr::col(blobs::Column::RefCount).add(1),
+        )
+        .col_expr(
+            blobs::Column::UnreferencedSince,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(blobs::Column::Id.eq(blob_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Drops one reference; at zero the blob starts its grace period.
+pub async fn release(db: &impl ConnectionTrait, blob_id: i32) -> Result<(), ServiceError> {
+    blobs::Entity::update_many()
+        .col_expr(
+            blobs::Column::RefCount,
+            Expr::col(blobs::Column::RefCount).sub(1),
+        )
+        .filter(blobs::Column::Id.eq(blob_id))
+        .filter(blobs::Column::RefCount.gt(0))
+        .exec(db)
+        .await?;
+    blobs::Entity::update_many()
+        .col_expr(
+            blobs::Column::UnreferencedSince,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(blobs::Column::Id.eq(blob_id))
+        .filter(blobs::Column::RefCount.eq(0))
+        .filter(blobs::Column::UnreferencedSince.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

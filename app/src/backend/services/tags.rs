@@ -1,0 +1,354 @@
+//! Tags: the flat vocabulary — create, rename, merge, delete, and attach or
+//! detach many tags on many models at once. Names are unique ignoring case.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Set,
+};
+
+use crate::backend::auth::Actor;
+use crate::backend::db::entities::{model_tags, models, tags};
+use crate::backend::db::scopes;
+use crate::backend::error::ServiceError;
+use crate::backend::state::AppState;
+use crate::views::tags::TagView;
+
+const MAX_TAG_CHARS: usize = 64;
+
+/// The case-insensitive identity of a tag name.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Checks a tag name and returns it trimmed.
+pub fn clean_tag_name(name: &str) -> Result<String, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ServiceError::Invalid {
+            field: "name",
+            reason: "A tag needs a name.".into(),
+        });
+    }
+    if name.chars().count() > MAX_TAG_CHARS {
+        return Err(ServiceError::Invalid {
+            field: "name",
+            reason: format!("Tags can be at most {MAX_TAG_CHARS} characters."),
+        });
+    }
+    if name.contains(',') || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid {
+            field: "name",
+            reason: "Tags cannot contain commas or control characters.".into(),
+        });
+    }
+    Ok(name.to_owned())
+}
+
+#[derive(FromQueryResult)]
+struct TagCount {
+    tag_id: i32,
+    n: i64,
+}
+
+/// Every tag with its live-model count, sorted by name.
+pub async fn list_tags(state: &AppState, _actor: &Actor) -> Result<Vec<TagView>, ServiceError> {
+    let rows = tags::Entity::find().all(&state.db).await?;
+    let counts: HashMap<i32, u64> = model_tags::Entity::find()
+        .select_only()
+        .column(model_tags::Column::TagId)
+        .column_as(
+            Expr::from(Func::count(Expr::col(model_tags::Column::ModelId))),
+            "n",
+        )
+        .filter(
+            model_tags::Column::ModelId.in_subquery(sea_orm::QueryTrait::into_query(
+                models::Entity::find()
+                    .select_only()
+                    .column(models::Column::Id)
+                    .filter(scopes::live::<models::Entity>()),
+            )),
+        )
+        .group_by(model_tags::Column::TagId)
+        .into_model::<TagCount>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.tag_id, r.n.max(0) as u64))
+        .collect();
+    let mut views: Vec<TagView> = rows
+        .into_iter()
+        .map(|t| TagView {
+            id: t.id,
+            model_count: counts.get(&t.id).copied().unwrap_or(0),
+            name: t.name,
+        })
+        .collect();
+    views.sort_by_key(|t| t.name.to_lowercase());
+    Ok(views)
+}
+
+async fn tag_view(db: &impl ConnectionTrait, tag: tags::Model) -> Result<TagView, ServiceError> {
+    let live = sea_orm::QueryTrait::into_query(
+        models::Entity::find()
+            .select_only()
+            .column(models::Column::Id)
+            .filter(scopes::live::<models::Entity>()),
+    );
+    let n = sea_orm::PaginatorTrait::count(
+        model_tags::Entity::find()
+            .filter(model_tags::Column::TagId.eq(tag.id))
+            .filter(model_tags::Column::ModelId.in_subquery(live)),
+        db,
+    )
+    .await?;
+    Ok(TagView {
+        id: tag.id,
+        name: tag.name,
+        model_count: n,
+    })
+}
+
+/// Finds a tag by name (ignoring case) or creates it, inside `db`.
+pub async fn find_or_create(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<tags::Model, ServiceError> {
+    let name = clean_tag_name(name)?;
+    let key = name_key(&name);
+    if let Some(tag) = tags::Entity::find()
+        .filter(tags::Column::NameKey.eq(&key))
+        .one(db)
+        .await?
+    {
+        return Ok(tag);
+    }
+    Ok(tags::ActiveModel {
+        name: Set(name),
+        name_key: Set(key),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Creates a tag; an existing tag of the same name (any case) is a conflict.
+pub async fn create_tag(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+) -> Result<TagView, ServiceError> {
+    actor.require_editor()?;
+    let name = clean_tag_name(name)?;
+    let txn = state.begin_write().await?;
+    if tags::Entity::find()
+        .filter(tags::Column::NameKey.eq(name_key(&name)))
+        .one(&*txn)
+        .await?
+        .is_some()
+    {
+        return Err(ServiceError::Conflict(format!(
+            "The tag \"{name}\" already exists."
+        )));
+    }
+    let tag = find_or_create(&*txn, &name).await?;
+    txn.commit().await?;
+    tag_view(&state.db, tag).await
+}
+
+/// Renames a tag; renaming onto another tag's name is a conflict (merge instead).
+pub async fn rename_tag(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    name: &str,
+) -> Result<TagView, ServiceError> {
+    actor.require_editor()?;
+    let name = clean_tag_name(name)?;
+    let txn = state.begin_write().await?;
+    let tag = tags::Entity::find_by_id(id)
+        .one(&*txn)
+        .await?
+        .ok_or(ServiceError::NotFound("tag"))?;
+    let key = name_key(&name);
+    if let Some(other) = tags::Entity::find()
+        .filter(tags::Column::NameKey.eq(&key))
+        .one(&*txn)
+        .await?
+        && other.id != id
+    {
+        return Err(ServiceError::Conflict(format!(
+            "The tag \"{}\" already exists; merge the two tags instead.",
+            other.name
+        )));
+    }
+    let mut row: tags::ActiveModel = tag.into();
+    row.name = Set(name);
+    row.name_key = Set(key);
+    let tag = row.update(&*txn).await?;
+    txn.commit().await?;
+    tag_view(&state.db, tag).await
+}
+
+/// Folds tag `id` into `into`: every model with `id` gets `into`, then `id` is deleted.
+pub async fn merge_tag(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    into: i32,
+) -> Result<TagView, ServiceError> {
+    actor.require_editor()?;
+    if id == into {
+        return Err(ServiceError::Invalid {
+            field: "into_tag_id",
+            reason: "A tag cannot be merged into itself.".into(),
+        });
+    }
+    let txn = state.begin_write().await?;
+    tags::Entity::find_by_id(id)
+        .one(&*txn)
+        .await?
+        .ok_or(ServiceError::NotFound("tag"))?;
+    let target = tags::Entity::find_by_id(into)
+        .one(&*txn)
+        .await?
+        .ok_or(ServiceError::NotFound("tag"))?;
+    let model_ids: Vec<i32> = model_tags::Entity::find()
+        .filter(model_tags::Column::TagId.eq(id))
+        .all(&*txn)
+        .await?
+        .into_iter()
+        .map(|l| l.model_id)
+        .collect();
+    link(&*txn, &model_ids, &[into]).await?;
+    tags::Entity::delete_by_id(id).exec(&*txn).await?;
+    txn.commit().await?;
+    tag_view(&state.db, target).await
+}
+
+/// Deletes a tag (models keep everything else).
+pub async fn delete_tag(state: &AppState, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+    actor.require_editor()?;
+    let txn = state.begin_write().await?;
+    let deleted = tags::Entity::delete_by_id(id)
+        .exec(&*txn)
+        .await?
+        .rows_affected;
+    if deleted == 0 {
+        return Err(ServiceError::NotFound("tag"));
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn link(
+    db: &impl ConnectionTrait,
+    model_ids: &[i32],
+    tag_ids: &[i32],
+) -> Result<(), ServiceError> {
+    let rows: Vec<model_tags::ActiveModel> = model_ids
+        .iter()
+        .flat_map(|m| {
+            tag_ids.iter().map(move |t| model_tags::ActiveModel {
+                model_id: Set(*m),
+                tag_id: Set(*t),
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        model_tags::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([model_tags::Column::ModelId, model_tags::Column::TagId])
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn check_ids(
+    db: &impl ConnectionTrait,
+    model_ids: &[i32],
+    tag_ids: &[i32],
+) -> Result<(), ServiceError> {
+    let found_models = sea_orm::PaginatorTrait::count(
+        models::Entity::find().filter(models::Column::Id.is_in(model_ids.to_vec())),
+        db,
+    )
+    .await?;
+    let mut distinct_models = model_ids.to_vec();
+    distinct_models.sort_unstable();
+    distinct_models.dedup();
+    if found_models != distinct_models.len() as u64 {
+        return Err(ServiceError::Invalid {
+            field: "model_ids",
+            reason: "Some of these models do not exist.".into(),
+        });
+    }
+    let found_tags = sea_orm::PaginatorTrait::count(
+        tags::Entity::find().filter(tags::Column::Id.is_in(tag_ids.to_vec())),
+        db,
+    )
+    .await?;
+    let mut distinct_tags = tag_ids.to_vec();
+    distinct_tags.sort_unstable();
+    distinct_tags.dedup();
+    if found_tags != distinct_tags.len() as u64 {
+        return Err(ServiceError::Invalid {
+            field: "tag_ids",
+            reason: "Some of these tags do not exist.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Attaches every tag to every model (already attached pairs are kept).
+pub async fn attach_tags(
+    state: &AppState,
+    actor: &Actor,
+    model_ids: &[i32],
+    tag_ids: &[i32],
+) -> Result<(), ServiceError> {
+    actor.require_editor()?;
+    let txn = state.begin_write().await?;
+    check_ids(&*txn, model_ids, tag_ids).await?;
+    link(&*txn, model_ids, tag_ids).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Detaches every tag from every model.
+pub async fn detach_tags(
+    state: &AppState,
+    actor: &Actor,
+    model_ids: &[i32],
+    tag_ids: &[i32],
+) -> Result<(), ServiceError> {
+    actor.require_editor()?;
+    let txn = state.begin_write().await?;
+    model_tags::Entity::delete_many()
+        .filter(model_tags::Column::ModelId.is_in(model_ids.to_vec()))
+        .filter(model_tags::Column::TagId.is_in(tag_ids.to_vec()))
+        .exec(&*txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replaces a model's tags with `names` (created when missing), inside `db`.
+pub async fn set_model_tags(
+    db: &impl ConnectionTrait,
+    model_id: i32,
+    names: &[String],
+) -> Result<(), ServiceError> {
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(find_or_create(db, name).await?.id);
+    }
+    model_tags::Entity::delete_many()
+        .filter(model_tags::Column::ModelId.eq(model_id))
+        .exec(db)
+        .await?;
+    link(db, &[model_id], &ids).await
+}
