@@ -8,7 +8,7 @@ pub mod params;
 pub mod ui;
 pub mod views;
 
-#[cfg(feature = "ssr")]
+#[cfg(any(feature = "ssr", feature = "formats"))]
 pub mod backend;
 
 pub use ui::{App, shell};

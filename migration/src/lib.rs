@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_runtime_settings;
 mod m20261126_000002_create_vault_core;
+mod m20261127_000003_model_search;
 
 /// The ordered list of migrations applied by `Migrator::up`.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_runtime_settings::Migration),
             Box::new(m20261126_000002_create_vault_core::Migration),
+            Box::new(m20261127_000003_model_search::Migration),
         ]
     }
 }

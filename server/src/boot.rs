@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use app::backend::config::{Settings, redact_url};
 use app::backend::db::write::WriteGate;
+use app::backend::jobs::worker::Background;
 use app::backend::state::AppState;
 use app::backend::storage::{BlobStore, LocalStore, Storage};
 use leptos::config::LeptosOptions;
@@ -60,6 +61,17 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         Err(err) => tracing::warn!(error = %err, "could not sweep the staging directory"),
     }
     let storage: Storage = Arc::new(store);
+    // Nothing runs yet, so unfinished jobs were interrupted by the last stop.
+    match app::backend::jobs::recover_after_restart(&db).await {
+        Ok(r) if r.failed_uploads + r.requeued > 0 => tracing::info!(
+            failed_uploads = r.failed_uploads,
+            requeued = r.requeued,
+            "recovered jobs interrupted by the last stop"
+        ),
+        Ok(_) => {}
+        Err(err) => anyhow::bail!("cannot recover interrupted jobs: {err}"),
+    }
+    let background = Background::new(settings.ingest_concurrency);
     Ok(AppState {
         db,
         settings: Arc::new(settings),
@@ -67,6 +79,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         write_gate,
         admin,
         storage,
+        background,
     })
 }
 

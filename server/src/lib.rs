@@ -2,7 +2,9 @@
 //! a library so tests start the real server on a real listener.
 
 pub mod boot;
+pub mod cli;
 pub mod http;
+pub mod seed;
 pub mod shutdown;
 pub mod telemetry;
 
@@ -42,9 +44,18 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = state.settings.database_kind().label(), "PrintStash listening on http://{addr}");
-    axum::serve(listener, router(state))
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(app::backend::jobs::worker::run(state.clone(), async {
+        let _ = worker_stopped.await;
+    }));
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    let _ = stop_worker.send(());
+    if let Err(err) = worker.await {
+        tracing::warn!(error = %err, "maintenance worker ended abnormally");
+    }
+    served?;
     tracing::info!("PrintStash stopped");
     Ok(())
 }

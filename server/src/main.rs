@@ -2,8 +2,16 @@
 
 use anyhow::Context;
 
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = server::cli::run(&args) {
+        std::process::exit(code);
+    }
+    serve()
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn serve() -> anyhow::Result<()> {
     let settings = match app::backend::config::Settings::from_env() {
         Ok(settings) => settings,
         Err(err) => {

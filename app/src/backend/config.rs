@@ -39,6 +39,12 @@ pub struct Settings {
     pub api_token: Option<String>,
     /// `VAULT_MAX_UPLOAD_MB`: largest accepted upload. Default 1024.
     pub max_upload_bytes: u64,
+    /// `VAULT_INGEST_CONCURRENCY`: uploads analysed at once. Default 2.
+    pub ingest_concurrency: u32,
+    /// `VAULT_BLOB_GC_GRACE_HOURS`: how long an unreferenced blob is kept. Default 24.
+    pub blob_gc_grace_hours: u32,
+    /// `VAULT_MAINTENANCE_INTERVAL_MINUTES`: how often trash expiry and blob GC run. Default 60.
+    pub maintenance_interval_minutes: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -52,6 +58,12 @@ impl std::fmt::Debug for Settings {
             .field("trash_retention_days", &self.trash_retention_days)
             .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("ingest_concurrency", &self.ingest_concurrency)
+            .field("blob_gc_grace_hours", &self.blob_gc_grace_hours)
+            .field(
+                "maintenance_interval_minutes",
+                &self.maintenance_interval_minutes,
+            )
             .finish()
     }
 }
@@ -102,6 +114,21 @@ pub const VARIABLES: &[VariableDoc] = &[
         name: "VAULT_MAX_UPLOAD_MB",
         default: "1024",
         help: "Largest upload accepted, in MiB; bigger uploads get HTTP 413 while streaming.",
+    },
+    VariableDoc {
+        name: "VAULT_INGEST_CONCURRENCY",
+        default: "2",
+        help: "How many uploads are read, hashed and thumbnailed at once (1-64); more wait their turn as pending jobs.",
+    },
+    VariableDoc {
+        name: "VAULT_BLOB_GC_GRACE_HOURS",
+        default: "24",
+        help: "Hours a stored file that nothing refers to any more is kept before orphan GC deletes it (1-8760).",
+    },
+    VariableDoc {
+        name: "VAULT_MAINTENANCE_INTERVAL_MINUTES",
+        default: "60",
+        help: "Minutes between runs of the background maintenance jobs: trash expiry and orphan-blob GC (1-10080).",
     },
     VariableDoc {
         name: "VAULT_SITE_DIR",
@@ -170,6 +197,10 @@ impl Settings {
             });
         }
         let max_upload_mb: u64 = parse_number(&get, "VAULT_MAX_UPLOAD_MB", 1024, 1..=1_048_576)?;
+        let ingest_concurrency = parse_number(&get, "VAULT_INGEST_CONCURRENCY", 2, 1..=64)?;
+        let blob_gc_grace_hours = parse_number(&get, "VAULT_BLOB_GC_GRACE_HOURS", 24, 1..=8760)?;
+        let maintenance_interval_minutes =
+            parse_number(&get, "VAULT_MAINTENANCE_INTERVAL_MINUTES", 60, 1..=10_080)?;
 
         Ok(Self {
             data_dir,
@@ -180,6 +211,9 @@ impl Settings {
             trash_retention_days,
             api_token,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
+            ingest_concurrency,
+            blob_gc_grace_hours,
+            maintenance_interval_minutes,
         })
     }
 

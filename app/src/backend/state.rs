@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use super::auth::Actor;
 use super::config::Settings;
 use super::db::write::{WriteGate, WriteTxn, begin_write};
+use super::jobs::worker::Background;
 use super::storage::Storage;
 
 /// Everything a request, server function or background task needs.
@@ -27,6 +28,8 @@ pub struct AppState {
     pub admin: Actor,
     /// Where blobs and thumbnails live (local disk or S3; callers never branch).
     pub storage: Storage,
+    /// Wake-ups and ingest slots for background work.
+    pub background: Background,
 }
 
 impl AppState {

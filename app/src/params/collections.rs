@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/collections`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CreateCollectionParams {
     /// Name, unique among its siblings.
     pub name: String,
@@ -14,6 +15,7 @@ pub struct CreateCollectionParams {
 
 /// `PATCH /api/v1/collections/{id}`: rename and/or move.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UpdateCollectionParams {
     /// New name.
     #[serde(default)]

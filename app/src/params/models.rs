@@ -6,6 +6,7 @@ use crate::views::models::{FileKind, Outcome};
 
 /// Browse sort keys.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModelSort {
     /// Newest first by default.
@@ -23,6 +24,7 @@ pub enum ModelSort {
 
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     /// Ascending.
@@ -33,6 +35,7 @@ pub enum SortOrder {
 
 /// `GET /api/v1/models` query and the browse server function's input.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ListModelsParams {
     /// Free-text search over names, descriptions, tags, filenames and slicer fields.
     #[serde(default)]
@@ -71,6 +74,7 @@ pub struct ListModelsParams {
 
 /// `PATCH /api/v1/models/{id}`: every field optional; absent = unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UpdateModelParams {
     /// New name.
     #[serde(default)]
@@ -80,6 +84,7 @@ pub struct UpdateModelParams {
     pub description: Option<String>,
     /// Move to this collection; `Some(None)` (JSON `null`) moves to the root.
     #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "ssr", schemars(with = "Option<Option<i32>>"))]
     pub collection_id: Option<Option<i32>>,
     /// Replace the tags with these names (created when missing).
     #[serde(default)]
@@ -88,12 +93,14 @@ pub struct UpdateModelParams {
 
 /// `PATCH /api/v1/models/{id}/files/{file_id}/revision`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UpdateRevisionParams {
     /// New outcome status.
     #[serde(default)]
     pub status: Option<Outcome>,
     /// New label; `Some(None)` clears it.
     #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "ssr", schemars(with = "Option<Option<String>>"))]
     pub label: Option<Option<String>>,
     /// New notes.
     #[serde(default)]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One node of the collection tree with its model counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CollectionNode {
     /// Collection id.
     pub id: i32,
@@ -21,6 +22,7 @@ pub struct CollectionNode {
 
 /// What deleting a collection did (or would do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CollectionDeleted {
     /// Collections removed (the node and its descendants).
     pub collections_removed: u64,

@@ -3,6 +3,8 @@
 //! ssr-only code that builds a view sits at the bottom of the same file.
 
 pub mod collections;
+pub mod jobs;
 pub mod models;
+pub mod settings;
 pub mod system;
 pub mod tags;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of file an artifact is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     /// STL mesh (binary or ASCII).
@@ -57,6 +58,7 @@ impl FileKind {
 
 /// A revision's outcome status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Sliced but not yet proven on the printer.
@@ -94,6 +96,7 @@ impl Outcome {
 
 /// A tag as shown on a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TagRef {
     /// Tag id.
     pub id: i32,
@@ -103,6 +106,7 @@ pub struct TagRef {
 
 /// One model in a browse grid or list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelCard {
     /// Model id.
     pub id: i32,
@@ -133,6 +137,7 @@ pub struct ModelCard {
 /// Slicer and geometry facts about one artifact (column names of the
 /// original's metadata table, numbers in the units their names say).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FileMetadataView {
     pub slicer_name: Option<String>,
     pub slicer_version: Option<String>,
@@ -162,6 +167,7 @@ pub struct FileMetadataView {
 
 /// Revision bookkeeping of a G-code artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RevisionInfo {
     /// Derived from version order among the model's live G-code (1-based); never stored.
     pub number: u32,
@@ -177,6 +183,7 @@ pub struct RevisionInfo {
 
 /// One artifact of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FileView {
     /// File id.
     pub id: i32,
@@ -208,6 +215,7 @@ pub struct FileView {
 
 /// The model detail page / `GET /api/v1/models/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelDetail {
     /// Model id.
     pub id: i32,
@@ -235,6 +243,7 @@ pub struct ModelDetail {
 
 /// A model in the trash list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TrashItem {
     /// Model id.
     pub id: i32,
@@ -254,6 +263,7 @@ pub struct TrashItem {
 
 /// A page of results with an opaque cursor for the next page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,
@@ -263,6 +273,7 @@ pub struct Page<T> {
 
 /// Vault-wide figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct VaultStats {
     /// Live models.
     pub models: u64,
@@ -282,6 +293,7 @@ pub struct VaultStats {
 
 /// What an upload did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum IngestOutcome {
     /// A new model was created.
@@ -413,6 +425,55 @@ mod build {
         }
     }
 
+    impl ModelCard {
+        /// Composes a browse card from the model row and the per-model facts
+        /// the browse service fetched in batches.
+        pub fn build(
+            m: &models::Model,
+            file_count: u32,
+            recommended_outcome: Option<Outcome>,
+            mut tags: Vec<TagRef>,
+        ) -> Self {
+            tags.sort_by_key(|t| t.name.to_lowercase());
+            Self {
+                id: m.id,
+                name: m.name.clone(),
+                collection_id: m.collection_id,
+                thumbnail_url: m.thumbnail_file_id.map(|f| thumbnail_url(f, true)),
+                file_count,
+                has_gcode: m.has_gcode,
+                recommended_outcome,
+                print_time_s: m.print_time_s,
+                total_size_bytes: m.total_size_bytes,
+                tags,
+                created_at: time_text(&m.created_at),
+                updated_at: time_text(&m.updated_at),
+            }
+        }
+    }
+
+    impl TrashItem {
+        /// Composes a trash entry; `None` for a model that is not trashed.
+        pub fn build(
+            m: &models::Model,
+            file_count: u32,
+            retention: chrono::Duration,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Option<Self> {
+            let deleted_at = m.deleted_at?;
+            let expires = deleted_at + retention;
+            Some(Self {
+                id: m.id,
+                name: m.name.clone(),
+                deleted_at: time_text(&deleted_at),
+                expires_at: time_text(&expires),
+                days_left: (expires - now).num_days().max(0),
+                file_count,
+                thumbnail_url: m.thumbnail_file_id.map(|f| thumbnail_url(f, true)),
+            })
+        }
+    }
+
     impl ModelDetail {
         /// Composes the detail view from the model, ALL its artifacts (live and
         /// trashed: revision numbers are derived over all G-code so they never
@@ -469,3 +530,60 @@ mod build {
 
 #[cfg(feature = "ssr")]
 pub use build::{download_url, thumbnail_url, time_text};
+
+/// How many models a purge deleted for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Purged {
+    /// Models deleted with their rows and blob references.
+    pub purged: u64,
+}
+
+/// `GET /api/v1/models/{id}/export`: everything the vault knows about one
+/// model, as a self-describing JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ModelExport {
+    /// Document format and version: `printstash.model-export.v1`.
+    pub format: String,
+    /// When the export was made (RFC 3339, UTC).
+    pub exported_at: String,
+    /// The model as the detail view shows it (artifacts, revisions, metadata).
+    pub model: ModelDetail,
+    /// The full slicer config of each artifact that has one, by file id.
+    pub slicer_configs: std::collections::BTreeMap<i32, serde_json::Value>,
+}
+
+/// The export document's format name.
+pub const MODEL_EXPORT_FORMAT: &str = "printstash.model-export.v1";
+
+/// One value of a browse facet with how many models have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct FacetCount {
+    /// The filter value to pass back (`kind=stl`, `tags=3`, `collection_id=5`, `has_gcode=true`).
+    pub value: String,
+    /// What to show (tag and collection names).
+    pub label: String,
+    /// Models matching the current filters that have this value.
+    pub count: u64,
+}
+
+/// `GET /api/v1/models/facets`: counts for the browse filters, under the
+/// same filters and search as the list (without the cursor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Facets {
+    /// Models matching the filters.
+    pub total: u64,
+    /// By artifact kind (a model counts once per kind it has).
+    pub kinds: Vec<FacetCount>,
+    /// By outcome of the recommended revision.
+    pub outcomes: Vec<FacetCount>,
+    /// By tag, most used first.
+    pub tags: Vec<FacetCount>,
+    /// By collection the model lives in directly (`value` empty: no collection).
+    pub collections: Vec<FacetCount>,
+    /// Models with and without G-code.
+    pub has_gcode: Vec<FacetCount>,
+}

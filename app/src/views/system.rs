@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which database engine the vault runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DatabaseKind {
     /// Embedded SQLite file (the default).
@@ -24,6 +25,7 @@ impl DatabaseKind {
 
 /// What the footer shows: which build runs on which database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ServerInfo {
     /// The PrintStash version (semver).
     pub version: String,
@@ -33,6 +35,7 @@ pub struct ServerInfo {
 
 /// Whether a dependency answered a health probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     /// Everything answered.
@@ -43,6 +46,7 @@ pub enum HealthStatus {
 
 /// The answer of `GET /api/v1/health` and of the UI's "check" button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Health {
     /// `ok` when the database answered, `degraded` otherwise.
     pub status: HealthStatus,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A tag with how many live models carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TagView {
     /// Tag id.
     pub id: i32,

@@ -6,3 +6,4 @@ pub mod error;
 pub mod extract;
 pub mod rest;
 pub mod trace;
+pub mod upload;

@@ -30,21 +30,31 @@ pub struct Analysis {
     pub metadata: Option<SlicerMetadata>,
     /// The slicer's full config.
     pub config: Option<ConfigMap>,
-    /// Full-size thumbnail, WebP.
-    pub thumbnail_webp: Option<Vec<u8>>,
-    /// Browse-card thumbnail, WebP.
-    pub thumbnail_grid_webp: Option<Vec<u8>>,
+    /// The thumbnail picture (embedded, else rendered), before encoding.
+    pub thumbnail: Option<image::RgbaImage>,
     /// Why reading failed (the file is still stored, flagged with this).
     pub error: Option<String>,
 }
 
-/// Analyses the file at `path` uploaded as `name`.
-pub fn analyze(path: &Path, name: &str, limits: &Limits) -> Analysis {
+/// Analyses the file at `path` uploaded as `name`; a mesh without an
+/// embedded picture is rendered with `render`.
+pub fn analyze(path: &Path, name: &str, limits: &Limits, render: &RenderOptions) -> Analysis {
     let mut analysis = Analysis::default();
-    if let Err(err) = analyze_into(path, name, limits, &mut analysis) {
+    if let Err(err) = analyze_into(path, name, limits, render, &mut analysis) {
         analysis.error = Some(err.to_string());
     }
     analysis
+}
+
+/// The two WebP sizes the vault stores (full, browse grid).
+pub fn encode_thumbnails(image: &image::RgbaImage) -> Option<(Vec<u8>, Vec<u8>)> {
+    match (encode_webp(image), encode_grid_webp(image)) {
+        (Ok(full), Ok(grid)) => Some((full, grid)),
+        (Err(err), _) | (_, Err(err)) => {
+            tracing::warn!(error = %err, "thumbnail encoding failed");
+            None
+        }
+    }
 }
 
 fn to_kind(kind: DetectedKind) -> FileKind {
@@ -58,7 +68,13 @@ fn to_kind(kind: DetectedKind) -> FileKind {
     }
 }
 
-fn analyze_into(path: &Path, name: &str, limits: &Limits, out: &mut Analysis) -> Result<(), FormatError> {
+fn analyze_into(
+    path: &Path,
+    name: &str,
+    limits: &Limits,
+    render: &RenderOptions,
+    out: &mut Analysis,
+) -> Result<(), FormatError> {
     let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut first = Vec::with_capacity(512);
     (&mut reader).take(512).read_to_end(&mut first)?;
@@ -69,7 +85,11 @@ fn analyze_into(path: &Path, name: &str, limits: &Limits, out: &mut Analysis) ->
     let mut mesh = None;
     match detected {
         DetectedKind::Stl | DetectedKind::Obj => {
-            let kind = if detected == DetectedKind::Stl { MeshKind::Stl } else { MeshKind::Obj };
+            let kind = if detected == DetectedKind::Stl {
+                MeshKind::Stl
+            } else {
+                MeshKind::Obj
+            };
             mesh = Some(read_mesh_from(kind, &mut reader, limits)?);
         }
         DetectedKind::Gcode => {
@@ -124,18 +144,10 @@ fn analyze_into(path: &Path, name: &str, limits: &Limits, out: &mut Analysis) ->
     let image = match (image, &mesh) {
         (Some(img), _) => Some(img),
         (None, Some(loaded)) if !loaded.mesh.is_empty() => {
-            Some(render_mesh(loaded.mesh.triangles(), &RenderOptions::default()))
+            Some(render_mesh(loaded.mesh.triangles(), render))
         }
         _ => None,
     };
-    if let Some(img) = image {
-        match (encode_webp(&img), encode_grid_webp(&img)) {
-            (Ok(full), Ok(grid)) => {
-                out.thumbnail_webp = Some(full);
-                out.thumbnail_grid_webp = Some(grid);
-            }
-            (Err(err), _) | (_, Err(err)) => tracing::warn!(error = %err, "thumbnail encoding failed"),
-        }
-    }
+    out.thumbnail = image;
     Ok(())
 }

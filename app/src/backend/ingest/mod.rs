@@ -15,21 +15,25 @@
 //! are not there, and nothing partial is visible.
 
 pub mod analyze;
+pub mod submit;
 
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::backend::auth::Actor;
 use crate::backend::db::entities::{file_metadata, files, models};
 use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::formats::Limits;
-use crate::backend::services::{blobs, models as model_service, revisions};
+use crate::backend::services::{blobs, collections, models as model_service, revisions};
 use crate::backend::state::AppState;
 use crate::backend::storage::{StagedFile, StorageError, StorageKey, ThumbFormat};
-use crate::views::models::{FileKind, IngestOutcome, Outcome};
+use crate::backend::thumbs::render::RenderOptions;
+use crate::views::models::{IngestOutcome, Outcome};
 use analyze::Analysis;
 
 /// Where an artifact goes.
@@ -61,7 +65,10 @@ pub fn clean_filename(raw: &str) -> Result<String, ServiceError> {
     let name: String = last.chars().filter(|c| !c.is_control()).collect();
     let name = name.trim().trim_start_matches('.').trim().to_owned();
     if name.is_empty() {
-        return Err(ServiceError::Invalid { field: "file", reason: "The upload needs a file name.".into() });
+        return Err(ServiceError::Invalid {
+            field: "file",
+            reason: "The upload needs a file name.".into(),
+        });
     }
     Ok(name.chars().take(255).collect())
 }
@@ -74,14 +81,19 @@ fn stem(filename: &str) -> String {
         .map_or(filename.len(), |ext| filename.len() - ext.len());
     let stem = filename[..cut].replace(['_', '-'], " ");
     let stem = stem.trim();
-    if stem.is_empty() { filename.to_owned() } else { stem.to_owned() }
+    if stem.is_empty() {
+        filename.to_owned()
+    } else {
+        stem.to_owned()
+    }
 }
 
 fn storage_err(err: StorageError) -> ServiceError {
     match err {
-        StorageError::TooLarge { limit_bytes } => {
-            ServiceError::TooLarge(format!("The file is larger than the {} MiB upload limit.", limit_bytes / (1 << 20)))
-        }
+        StorageError::TooLarge { limit_bytes } => ServiceError::TooLarge(format!(
+            "The file is larger than the {} MiB upload limit.",
+            limit_bytes / (1 << 20)
+        )),
         other => ServiceError::Internal(format!("storage: {other}")),
     }
 }
@@ -98,7 +110,10 @@ pub async fn persist_artifact(
     actor.require_editor()?;
     let filename = clean_filename(&upload.filename)?;
     if upload.staged.size_bytes() == 0 {
-        return Err(ServiceError::Invalid { field: "file", reason: format!("\"{filename}\" is empty.") });
+        return Err(ServiceError::Invalid {
+            field: "file",
+            reason: format!("\"{filename}\" is empty."),
+        });
     }
     let sha256 = upload.staged.sha256().to_string();
     let size_bytes = i64::try_from(upload.staged.size_bytes()).unwrap_or(i64::MAX);
@@ -107,7 +122,16 @@ pub async fn persist_artifact(
     let path = upload.staged.path().to_owned();
     let name_for_read = filename.clone();
     let limits = Limits::default();
-    let analysis: Analysis = tokio::task::spawn_blocking(move || analyze::analyze(&path, &name_for_read, &limits))
+    let (analysis, thumbnails): (Analysis, Option<(Vec<u8>, Vec<u8>)>) =
+        tokio::task::spawn_blocking(move || {
+            let analysis =
+                analyze::analyze(&path, &name_for_read, &limits, &RenderOptions::default());
+            let thumbnails = analysis
+                .thumbnail
+                .as_ref()
+                .and_then(analyze::encode_thumbnails);
+            (analysis, thumbnails)
+        })
         .await
         .map_err(|err| ServiceError::Internal(format!("analysis task failed: {err}")))?;
     let Some(kind) = analysis.kind else {
@@ -119,7 +143,10 @@ pub async fn persist_artifact(
         });
     };
     // A mesh that cannot be read gets no model of its own: it would have no identity.
-    if !kind.is_gcode() && analysis.mesh_sha256.is_none() && matches!(target, IngestTarget::NewModel { .. }) {
+    if !kind.is_gcode()
+        && analysis.mesh_sha256.is_none()
+        && matches!(target, IngestTarget::NewModel { .. })
+    {
         return Err(ServiceError::Invalid {
             field: "file",
             reason: format!(
@@ -150,15 +177,25 @@ pub async fn persist_artifact(
         blobs::find_or_create(&*txn, &sha256, size_bytes, blob_key.as_str()).await?;
         txn.commit().await?;
     }
-    state.storage.put(&blob_key, upload.staged).await.map_err(storage_err)?;
-    let thumb_keys = store_thumbnails(state, &sha256, &analysis).await;
+    state
+        .storage
+        .put(&blob_key, upload.staged)
+        .await
+        .map_err(storage_err)?;
+    let thumb_keys = match &thumbnails {
+        Some((full, grid)) => store_thumbnails(state, &sha256, full, grid).await,
+        None => None,
+    };
 
     // 4. One transaction makes it all visible at once.
     let txn = state.begin_write().await?;
     let blob = blobs::find_or_create(&*txn, &sha256, size_bytes, blob_key.as_str()).await?;
     let now = chrono::Utc::now();
     let (model_id, created) = match &target {
-        IngestTarget::NewModel { name, collection_id } => {
+        IngestTarget::NewModel {
+            name,
+            collection_id,
+        } => {
             // Re-check under the write lock: a concurrent upload may have won.
             if let Some(existing) = models::Entity::find()
                 .filter(models::Column::IdentityHash.eq(&identity))
@@ -166,6 +203,9 @@ pub async fn persist_artifact(
                 .await?
             {
                 return Ok(duplicate_outcome(existing));
+            }
+            if let Some(collection) = collection_id {
+                collections::ensure_exists(&*txn, *collection, "collection_id").await?;
             }
             let name = match name {
                 Some(n) => model_service::clean_model_name(n)?,
@@ -207,11 +247,17 @@ pub async fn persist_artifact(
         sha256: Set(sha256.clone()),
         mesh_sha256: Set(analysis.mesh_sha256.clone()),
         revision_label: Set(None),
-        revision_status: Set(kind.is_gcode().then(|| Outcome::NeedsTest.as_str().to_owned())),
+        revision_status: Set(kind
+            .is_gcode()
+            .then(|| Outcome::NeedsTest.as_str().to_owned())),
         revision_notes: Set(String::new()),
         is_recommended: Set(false),
-        thumbnail_key: Set(thumb_keys.as_ref().map(|(full, _)| full.as_str().to_owned())),
-        thumbnail_grid_key: Set(thumb_keys.as_ref().map(|(_, grid)| grid.as_str().to_owned())),
+        thumbnail_key: Set(thumb_keys
+            .as_ref()
+            .map(|(full, _)| full.as_str().to_owned())),
+        thumbnail_grid_key: Set(thumb_keys
+            .as_ref()
+            .map(|(_, grid)| grid.as_str().to_owned())),
         processing_error: Set(analysis.error.clone()),
         uploaded_by: Set(Some(actor.user_id)),
         created_at: Set(now),
@@ -226,13 +272,30 @@ pub async fn persist_artifact(
     }
     model_service::refresh_summary(&*txn, model_id).await?;
     txn.commit().await?;
-    tracing::info!(model.id = model_id, file.id = file.id, file.version = version, kind = kind.as_str(), "artifact stored");
+    tracing::info!(
+        model.id = model_id,
+        file.id = file.id,
+        file.version = version,
+        kind = kind.as_str(),
+        "artifact stored"
+    );
 
     if created {
-        Ok(IngestOutcome::Created { model_id, file_id: file.id })
+        Ok(IngestOutcome::Created {
+            model_id,
+            file_id: file.id,
+        })
     } else {
-        let revision_number = if kind.is_gcode() { Some(revision_count(&state.db, model_id).await?) } else { None };
-        Ok(IngestOutcome::Attached { model_id, file_id: file.id, revision_number })
+        let revision_number = if kind.is_gcode() {
+            Some(revision_count(&state.db, model_id).await?)
+        } else {
+            None
+        };
+        Ok(IngestOutcome::Attached {
+            model_id,
+            file_id: file.id,
+            revision_number,
+        })
     }
 }
 
@@ -244,14 +307,20 @@ fn duplicate_outcome(existing: models::Model) -> IngestOutcome {
             model_name: existing.name,
         }
     } else {
-        IngestOutcome::Duplicate { model_id: existing.id, model_name: existing.name }
+        IngestOutcome::Duplicate {
+            model_id: existing.id,
+            model_name: existing.name,
+        }
     }
 }
 
 async fn next_version(db: &impl ConnectionTrait, model_id: i32) -> Result<i32, ServiceError> {
     let max: Option<i32> = files::Entity::find()
         .select_only()
-        .column_as(Expr::from(Func::max(Expr::col(files::Column::Version))), "v")
+        .column_as(
+            Expr::from(Func::max(Expr::col(files::Column::Version))),
+            "v",
+        )
         .filter(files::Column::ModelId.eq(model_id))
         .into_tuple()
         .one(db)
@@ -272,17 +341,23 @@ async fn revision_count(db: &impl ConnectionTrait, model_id: i32) -> Result<u32,
 }
 
 /// Stores both thumbnail sizes; a failure only costs the picture.
-async fn store_thumbnails(state: &AppState, sha256: &str, analysis: &Analysis) -> Option<(StorageKey, StorageKey)> {
-    let (Some(full), Some(grid)) = (&analysis.thumbnail_webp, &analysis.thumbnail_grid_webp) else {
-        return None;
-    };
+pub(crate) async fn store_thumbnails(
+    state: &AppState,
+    sha256: &str,
+    full: &[u8],
+    grid: &[u8],
+) -> Option<(StorageKey, StorageKey)> {
     let sha = sha256.parse().ok()?;
     let full_key = StorageKey::thumb(&sha, "full", ThumbFormat::Webp).ok()?;
     let grid_key = StorageKey::thumb(&sha, "grid", ThumbFormat::Webp).ok()?;
     let storage = Arc::clone(&state.storage);
     let stored = async {
-        storage.put_bytes(&full_key, bytes::Bytes::from(full.clone())).await?;
-        storage.put_bytes(&grid_key, bytes::Bytes::from(grid.clone())).await
+        storage
+            .put_bytes(&full_key, bytes::Bytes::copy_from_slice(full))
+            .await?;
+        storage
+            .put_bytes(&grid_key, bytes::Bytes::copy_from_slice(grid))
+            .await
     }
     .await;
     match stored {
@@ -294,7 +369,11 @@ async fn store_thumbnails(state: &AppState, sha256: &str, analysis: &Analysis) -
     }
 }
 
-fn metadata_row(file_id: i32, a: &Analysis, now: chrono::DateTime<chrono::Utc>) -> file_metadata::ActiveModel {
+fn metadata_row(
+    file_id: i32,
+    a: &Analysis,
+    now: chrono::DateTime<chrono::Utc>,
+) -> file_metadata::ActiveModel {
     let m = a.metadata.clone().unwrap_or_default();
     let g = a.geometry.as_ref();
     let details = serde_json::json!({
@@ -328,7 +407,9 @@ fn metadata_row(file_id: i32, a: &Analysis, now: chrono::DateTime<chrono::Utc>) 
         support_material: Set(m.support_material),
         nozzle_temperature_c: Set(m.nozzle_temperature_c),
         bed_temperature_c: Set(m.bed_temperature_c),
-        estimated_time_s: Set(m.estimated_time_s.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+        estimated_time_s: Set(m
+            .estimated_time_s
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
         filament_weight_g: Set(m.filament_weight_g),
         filament_length_mm: Set(m.filament_length_mm),
         filament_cost: Set(m.filament_cost),

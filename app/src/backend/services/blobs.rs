@@ -3,27 +3,33 @@
 //! period) deletes it later.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::backend::db::entities::blobs;
 use crate::backend::error::ServiceError;
 
 /// Finds the blob row for `sha256` or creates it with a zero count.
+///
+/// An existing unreferenced row has its grace period restarted first, so
+/// orphan GC (which only takes rows unreferenced for longer than the grace
+/// period, under a row lock) cannot delete bytes an upload is about to use.
 pub async fn find_or_create(
     db: &impl ConnectionTrait,
     sha256: &str,
     size_bytes: i64,
     storage_key: &str,
 ) -> Result<blobs::Model, ServiceError> {
-    if let Some(blob) = blobs::Entity::find()
+    let now = chrono::Utc::now();
+    blobs::Entity::update_many()
+        .col_expr(blobs::Column::UnreferencedSince, Expr::value(now))
         .filter(blobs::Column::Sha256.eq(sha256))
-        .one(db)
-        .await?
-    {
+        .filter(blobs::Column::RefCount.eq(0))
+        .exec(db)
+        .await?;
+    if let Some(blob) = find(db, sha256).await? {
         return Ok(blob);
     }
-    let now = chrono::Utc::now();
-    Ok(blobs::ActiveModel {
+    blobs::Entity::insert(blobs::ActiveModel {
         sha256: Set(sha256.to_owned()),
         size_bytes: Set(size_bytes),
         storage_key: Set(storage_key.to_owned()),
@@ -31,9 +37,24 @@ pub async fn find_or_create(
         created_at: Set(now),
         unreferenced_since: Set(Some(now)),
         ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    })
+    .on_conflict_do_nothing_on([blobs::Column::Sha256])
+    .exec_without_returning(db)
+    .await?;
+    // A concurrent upload of the same bytes may have inserted it first.
+    find(db, sha256).await?.ok_or_else(|| {
+        ServiceError::Internal(format!("blob {sha256} vanished while being recorded"))
+    })
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    sha256: &str,
+) -> Result<Option<blobs::Model>, ServiceError> {
+    Ok(blobs::Entity::find()
+        .filter(blobs::Column::Sha256.eq(sha256))
+        .one(db)
+        .await?)
 }
 
 /// Adds one reference.

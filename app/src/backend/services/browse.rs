@@ -1,7 +1,7 @@
 //! Browse: server-side filters (collection with descendants, tags, kind,
-//! has-G-code, outcome), text search, sort and keyset (cursor) pagination
-//! over live models. Every filter is part of the query, so pages and counts
-//! stay right.
+//! has-G-code, outcome), full-text search (`search_index`), sort and keyset
+//! (cursor) pagination over live models. Every filter is part of the query,
+//! so pages and counts stay right.
 
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::params::models::{ListModelsParams, ModelSort, SortOrder};
-use crate::views::models::{ModelCard, Outcome, Page, TagRef, thumbnail_url, time_text};
+use crate::views::models::{FacetCount, Facets, FileKind, ModelCard, Outcome, Page, TagRef};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -121,20 +121,6 @@ fn cursor_sql_value(value: &CursorValue, sort: ModelSort) -> Result<SimpleExpr, 
     })
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern.
-fn like_pattern(q: &str) -> String {
-    let mut out = String::with_capacity(q.len() + 2);
-    out.push('%');
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 /// The WHERE clause shared by the page query (and later the facets).
 async fn filters(state: &AppState, params: &ListModelsParams) -> Result<Condition, ServiceError> {
     let mut cond = Condition::all().add(scopes::live::<models::Entity>());
@@ -185,37 +171,15 @@ async fn filters(state: &AppState, params: &ListModelsParams) -> Result<Conditio
             ),
         );
     }
-    if let Some(q) = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = like_pattern(&q.to_lowercase());
-        let like = |col: SimpleExpr| {
-            Func::lower(col).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
-        };
-        let in_files = files::Entity::find()
-            .select_only()
-            .column(files::Column::ModelId)
-            .filter(scopes::live::<files::Entity>())
-            .filter(like(Expr::col(files::Column::OriginalFilename)))
-            .into_query();
-        let in_tags = model_tags::Entity::find()
-            .select_only()
-            .column(model_tags::Column::ModelId)
-            .filter(
-                model_tags::Column::TagId.in_subquery(
-                    tags::Entity::find()
-                        .select_only()
-                        .column(tags::Column::Id)
-                        .filter(tags::Column::NameKey.like(pattern.clone()))
-                        .into_query(),
-                ),
-            )
-            .into_query();
-        cond = cond.add(
-            Condition::any()
-                .add(like(Expr::col(models::Column::Name)))
-                .add(like(Expr::col(models::Column::Description)))
-                .add(models::Column::Id.in_subquery(in_files))
-                .add(models::Column::Id.in_subquery(in_tags)),
-        );
+    // Full-text search: every word must match a word of the model's name,
+    // description, tags, live filenames or slicer fields as a prefix (no LIKE
+    // fallback: the index covers every searched field).
+    if let Some(search) = params
+        .q
+        .as_deref()
+        .and_then(|q| super::search_index::matching(state.db.get_database_backend(), q))
+    {
+        cond = cond.add(search);
     }
     Ok(cond)
 }
@@ -341,22 +305,185 @@ pub async fn cards(
     Ok(rows
         .iter()
         .map(|m| {
-            let mut tags = tags_by_model.remove(&m.id).unwrap_or_default();
-            tags.sort_by_key(|t| t.name.to_lowercase());
-            ModelCard {
-                id: m.id,
-                name: m.name.clone(),
-                collection_id: m.collection_id,
-                thumbnail_url: m.thumbnail_file_id.map(|f| thumbnail_url(f, true)),
-                file_count: counts.get(&m.id).copied().unwrap_or(0),
-                has_gcode: m.has_gcode,
-                recommended_outcome: outcomes.get(&m.id).copied(),
-                print_time_s: m.print_time_s,
-                total_size_bytes: m.total_size_bytes,
-                tags,
-                created_at: time_text(&m.created_at),
-                updated_at: time_text(&m.updated_at),
-            }
+            ModelCard::build(
+                m,
+                counts.get(&m.id).copied().unwrap_or(0),
+                outcomes.get(&m.id).copied(),
+                tags_by_model.remove(&m.id).unwrap_or_default(),
+            )
         })
         .collect())
+}
+
+/// Facet counts under the same filters and search as [`list_models`]
+/// (the cursor, sort and limit do not apply).
+pub async fn facets(
+    state: &AppState,
+    _actor: &Actor,
+    params: &ListModelsParams,
+) -> Result<Facets, ServiceError> {
+    let cond = filters(state, params).await?;
+    let matching = || {
+        models::Entity::find()
+            .select_only()
+            .column(models::Column::Id)
+            .filter(cond.clone())
+            .into_query()
+    };
+    let count_models = || {
+        Expr::from(Func::count_distinct(Expr::col((
+            models::Entity,
+            models::Column::Id,
+        ))))
+    };
+    let total =
+        sea_orm::PaginatorTrait::count(models::Entity::find().filter(cond.clone()), &state.db)
+            .await?;
+
+    let kinds: Vec<(String, i64)> = files::Entity::find()
+        .select_only()
+        .column(files::Column::Kind)
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(files::Column::ModelId))),
+            "n",
+        )
+        .filter(scopes::live::<files::Entity>())
+        .filter(files::Column::ModelId.in_subquery(matching()))
+        .group_by(files::Column::Kind)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let outcomes: Vec<(Option<String>, i64)> = files::Entity::find()
+        .select_only()
+        .column(files::Column::RevisionStatus)
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(files::Column::ModelId))),
+            "n",
+        )
+        .filter(scopes::live::<files::Entity>())
+        .filter(files::Column::IsRecommended.eq(true))
+        .filter(files::Column::ModelId.in_subquery(matching()))
+        .group_by(files::Column::RevisionStatus)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let tag_counts: Vec<(i32, i64)> = model_tags::Entity::find()
+        .select_only()
+        .column(model_tags::Column::TagId)
+        .column_as(
+            Expr::from(Func::count(Expr::col(model_tags::Column::ModelId))),
+            "n",
+        )
+        .filter(model_tags::Column::ModelId.in_subquery(matching()))
+        .group_by(model_tags::Column::TagId)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let collection_counts: Vec<(Option<i32>, i64)> = models::Entity::find()
+        .select_only()
+        .column(models::Column::CollectionId)
+        .column_as(count_models(), "n")
+        .filter(cond.clone())
+        .group_by(models::Column::CollectionId)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let gcode_counts: Vec<(bool, i64)> = models::Entity::find()
+        .select_only()
+        .column(models::Column::HasGcode)
+        .column_as(count_models(), "n")
+        .filter(cond)
+        .group_by(models::Column::HasGcode)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+
+    let tag_names: HashMap<i32, String> = tags::Entity::find()
+        .filter(tags::Column::Id.is_in(tag_counts.iter().map(|(id, _)| *id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let collection_names: HashMap<i32, String> =
+        crate::backend::db::entities::collections::Entity::find()
+            .filter(
+                crate::backend::db::entities::collections::Column::Id
+                    .is_in(collection_counts.iter().filter_map(|(id, _)| *id)),
+            )
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+    let n = |count: i64| u64::try_from(count).unwrap_or(0);
+    let by_count = |mut v: Vec<FacetCount>| {
+        v.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.label.to_lowercase().cmp(&b.label.to_lowercase()))
+        });
+        v
+    };
+    Ok(Facets {
+        total,
+        kinds: by_count(
+            kinds
+                .into_iter()
+                .filter(|(kind, _)| FileKind::parse(kind).is_some())
+                .map(|(kind, c)| FacetCount {
+                    label: kind.clone(),
+                    value: kind,
+                    count: n(c),
+                })
+                .collect(),
+        ),
+        outcomes: by_count(
+            outcomes
+                .into_iter()
+                .filter_map(|(status, c)| {
+                    let outcome = Outcome::parse(status.as_deref()?)?;
+                    Some(FacetCount {
+                        value: outcome.as_str().to_owned(),
+                        label: outcome.as_str().to_owned(),
+                        count: n(c),
+                    })
+                })
+                .collect(),
+        ),
+        tags: by_count(
+            tag_counts
+                .into_iter()
+                .filter_map(|(id, c)| {
+                    Some(FacetCount {
+                        value: id.to_string(),
+                        label: tag_names.get(&id)?.clone(),
+                        count: n(c),
+                    })
+                })
+                .collect(),
+        ),
+        collections: by_count(
+            collection_counts
+                .into_iter()
+                .map(|(id, c)| FacetCount {
+                    value: id.map(|i| i.to_string()).unwrap_or_default(),
+                    label: id
+                        .and_then(|i| collection_names.get(&i).cloned())
+                        .unwrap_or_default(),
+                    count: n(c),
+                })
+                .collect(),
+        ),
+        has_gcode: by_count(
+            gcode_counts
+                .into_iter()
+                .map(|(has, c)| FacetCount {
+                    value: has.to_string(),
+                    label: has.to_string(),
+                    count: n(c),
+                })
+                .collect(),
+        ),
+    })
 }

@@ -121,7 +121,7 @@ async fn ensure_unique_sibling(
     Ok(())
 }
 
-async fn ensure_exists(
+pub(crate) async fn ensure_exists(
     db: &impl ConnectionTrait,
     id: i32,
     field: &'static str,
@@ -133,6 +133,64 @@ async fn ensure_exists(
             reason: format!("Collection {id} does not exist."),
         }),
     }
+}
+
+/// Finds or creates the collection at a slash-separated path such as
+/// `Printer parts/Voron` (names compared case-insensitively), creating the
+/// missing levels; returns the last one's id. Used by uploads that name a
+/// collection the way the original's `collection` form field did.
+pub async fn ensure_path(state: &AppState, actor: &Actor, path: &str) -> Result<i32, ServiceError> {
+    actor.require_editor()?;
+    let names: Vec<&str> = path
+        .split('/')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(ServiceError::Invalid {
+            field: "collection",
+            reason: "Name a collection, e.g. \"Printer parts/Voron\".".into(),
+        });
+    }
+    let txn = state.begin_write().await?;
+    let mut parent: Option<i32> = None;
+    for raw in names {
+        let name = clean_name(raw).map_err(|err| match err {
+            ServiceError::Invalid { reason, .. } => ServiceError::Invalid {
+                field: "collection",
+                reason,
+            },
+            other => other,
+        })?;
+        let siblings = collections::Entity::find()
+            .filter(match parent {
+                Some(p) => collections::Column::ParentId.eq(p),
+                None => collections::Column::ParentId.is_null(),
+            })
+            .all(&*txn)
+            .await?;
+        let found = siblings
+            .iter()
+            .find(|c| c.name.to_lowercase() == name.to_lowercase());
+        parent = Some(match found {
+            Some(existing) => existing.id,
+            None => {
+                let now = chrono::Utc::now();
+                collections::ActiveModel {
+                    name: Set(name),
+                    parent_id: Set(parent),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&*txn)
+                .await?
+                .id
+            }
+        });
+    }
+    txn.commit().await?;
+    parent.ok_or(ServiceError::NotFound("collection"))
 }
 
 /// Creates a collection under `parent_id` (or at the root).

@@ -4,8 +4,12 @@
 pub mod blobs;
 pub mod browse;
 pub mod collections;
+pub mod export;
 pub mod files;
+pub mod gc;
 pub mod models;
 pub mod revisions;
+pub mod search_index;
 pub mod system;
 pub mod tags;
+pub mod thumbnails;

@@ -16,9 +16,7 @@ use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::params::models::UpdateModelParams;
-use crate::views::models::{
-    FileKind, ModelDetail, TagRef, TrashItem, VaultStats, thumbnail_url, time_text,
-};
+use crate::views::models::{FileKind, ModelDetail, TagRef, TrashItem, VaultStats};
 
 const MAX_NAME_CHARS: usize = 255;
 
@@ -100,7 +98,8 @@ pub async fn touch_model(db: &impl ConnectionTrait, model_id: i32) -> Result<(),
 }
 
 /// Recomputes the denormalised browse columns (size, has G-code, print time
-/// of the recommended revision, thumbnail) from the live artifacts.
+/// of the recommended revision, thumbnail) from the live artifacts, and the
+/// model's search-index row (filenames and slicer fields of live artifacts).
 pub async fn refresh_summary(db: &impl ConnectionTrait, model_id: i32) -> Result<(), ServiceError> {
     let live = files::Entity::find()
         .filter(files::Column::ModelId.eq(model_id))
@@ -137,7 +136,7 @@ pub async fn refresh_summary(db: &impl ConnectionTrait, model_id: i32) -> Result
         .filter(models::Column::Id.eq(model_id))
         .exec(db)
         .await?;
-    Ok(())
+    super::search_index::refresh(db, model_id).await
 }
 
 /// Edits name, description, collection and/or tags.
@@ -153,6 +152,7 @@ pub async fn update_model(
         .one(&*txn)
         .await?
         .ok_or(ServiceError::NotFound("model"))?;
+    let searchable_changed = params.name.is_some() || params.description.is_some();
     let mut row: models::ActiveModel = model.into();
     if let Some(name) = &params.name {
         row.name = Set(clean_model_name(name)?);
@@ -183,7 +183,10 @@ pub async fn update_model(
     row.updated_at = Set(chrono::Utc::now());
     row.update(&*txn).await?;
     if let Some(names) = &params.tags {
+        // Also refreshes the search index, with the new name already written.
         super::tags::set_model_tags(&*txn, id, names).await?;
+    } else if searchable_changed {
+        super::search_index::refresh(&*txn, id).await?;
     }
     txn.commit().await?;
     get_model(state, actor, id).await
@@ -237,9 +240,11 @@ pub async fn restore_model(
     get_model(state, actor, id).await
 }
 
-/// Deletes a trashed model for good inside `db`: its rows go, its blob
-/// references are released (orphan GC frees the bytes after a grace period).
+/// Deletes a trashed model for good inside `db`: its rows (search-index row
+/// included) go, its blob references are released (orphan GC frees the bytes
+/// after a grace period).
 pub async fn hard_delete_model(db: &impl ConnectionTrait, id: i32) -> Result<(), ServiceError> {
+    super::search_index::remove(db, id).await?;
     let model_files = files::Entity::find()
         .filter(files::Column::ModelId.eq(id))
         .all(db)
@@ -300,34 +305,45 @@ pub async fn purge_trash(
 
 /// The trash, most recently trashed first, with days left.
 pub async fn list_trash(state: &AppState, _actor: &Actor) -> Result<Vec<TrashItem>, ServiceError> {
-    let retention = chrono::Duration::days(i64::from(state.settings.trash_retention_days));
+    let retention = crate::backend::runtime_settings::effective(state)
+        .await?
+        .trash_retention();
     let now = chrono::Utc::now();
     let rows = models::Entity::find()
         .filter(scopes::trashed::<models::Entity>())
         .order_by_desc(models::Column::DeletedAt)
         .all(&state.db)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for m in rows {
-        let Some(deleted_at) = m.deleted_at else {
-            continue;
-        };
-        let expires = deleted_at + retention;
-        let file_count = files::Entity::find()
-            .filter(files::Column::ModelId.eq(m.id))
-            .count(&state.db)
+    let ids: Vec<i32> = rows.iter().map(|m| m.id).collect();
+    let mut counts: std::collections::HashMap<i32, u32> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        use sea_orm::QuerySelect;
+        let pairs: Vec<(i32, i64)> = files::Entity::find()
+            .select_only()
+            .column(files::Column::ModelId)
+            .column_as(
+                Expr::from(sea_orm::sea_query::Func::count(Expr::col(
+                    files::Column::Id,
+                ))),
+                "n",
+            )
+            .filter(files::Column::ModelId.is_in(chunk.iter().copied()))
+            .group_by(files::Column::ModelId)
+            .into_tuple()
+            .all(&state.db)
             .await?;
-        items.push(TrashItem {
-            id: m.id,
-            name: m.name,
-            deleted_at: time_text(&deleted_at),
-            expires_at: time_text(&expires),
-            days_left: (expires - now).num_days().max(0),
-            file_count: file_count as u32,
-            thumbnail_url: m.thumbnail_file_id.map(|f| thumbnail_url(f, true)),
-        });
+        counts.extend(
+            pairs
+                .into_iter()
+                .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX))),
+        );
     }
-    Ok(items)
+    Ok(rows
+        .iter()
+        .filter_map(|m| {
+            TrashItem::build(m, counts.get(&m.id).copied().unwrap_or(0), retention, now)
+        })
+        .collect())
 }
 
 /// Vault-wide counts.
@@ -393,4 +409,14 @@ impl BlobSum for sea_orm::Select<blobs::Entity> {
             "total",
         )
     }
+}
+
+/// Purges the models trashed longer ago than the effective retention period
+/// (the trash-expiry job, and `DELETE /api/v1/models/trash/expired`).
+pub async fn purge_expired_trash(state: &AppState, actor: &Actor) -> Result<u64, ServiceError> {
+    let cutoff = chrono::Utc::now()
+        - crate::backend::runtime_settings::effective(state)
+            .await?
+            .trash_retention();
+    purge_trash(state, actor, Some(cutoff)).await
 }

@@ -1,5 +1,7 @@
 //! Tags: the flat vocabulary — create, rename, merge, delete, and attach or
 //! detach many tags on many models at once. Names are unique ignoring case.
+//! Tag names are searchable, so every change refreshes the search-index rows
+//! of the affected models in the same transaction.
 
 use std::collections::HashMap;
 
@@ -125,14 +127,22 @@ pub async fn find_or_create(
     {
         return Ok(tag);
     }
-    Ok(tags::ActiveModel {
+    // Two uploads naming the same new tag at once: the second insert does
+    // nothing and both read the one row.
+    tags::Entity::insert(tags::ActiveModel {
         name: Set(name),
-        name_key: Set(key),
+        name_key: Set(key.clone()),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    })
+    .on_conflict_do_nothing_on([tags::Column::NameKey])
+    .exec_without_returning(db)
+    .await?;
+    tags::Entity::find()
+        .filter(tags::Column::NameKey.eq(&key))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(format!("tag {key:?} vanished while being created")))
 }
 
 /// Creates a tag; an existing tag of the same name (any case) is a conflict.
@@ -189,6 +199,8 @@ pub async fn rename_tag(
     row.name = Set(name);
     row.name_key = Set(key);
     let tag = row.update(&*txn).await?;
+    let tagged = tagged_models(&*txn, id).await?;
+    super::search_index::refresh_many(&*txn, &tagged).await?;
     txn.commit().await?;
     tag_view(&state.db, tag).await
 }
@@ -216,15 +228,10 @@ pub async fn merge_tag(
         .one(&*txn)
         .await?
         .ok_or(ServiceError::NotFound("tag"))?;
-    let model_ids: Vec<i32> = model_tags::Entity::find()
-        .filter(model_tags::Column::TagId.eq(id))
-        .all(&*txn)
-        .await?
-        .into_iter()
-        .map(|l| l.model_id)
-        .collect();
+    let model_ids = tagged_models(&*txn, id).await?;
     link(&*txn, &model_ids, &[into]).await?;
     tags::Entity::delete_by_id(id).exec(&*txn).await?;
+    super::search_index::refresh_many(&*txn, &model_ids).await?;
     txn.commit().await?;
     tag_view(&state.db, target).await
 }
@@ -233,6 +240,8 @@ pub async fn merge_tag(
 pub async fn delete_tag(state: &AppState, actor: &Actor, id: i32) -> Result<(), ServiceError> {
     actor.require_editor()?;
     let txn = state.begin_write().await?;
+    let model_ids = tagged_models(&*txn, id).await?;
+    // The links go with the tag (foreign key cascade).
     let deleted = tags::Entity::delete_by_id(id)
         .exec(&*txn)
         .await?
@@ -240,8 +249,20 @@ pub async fn delete_tag(state: &AppState, actor: &Actor, id: i32) -> Result<(), 
     if deleted == 0 {
         return Err(ServiceError::NotFound("tag"));
     }
+    super::search_index::refresh_many(&*txn, &model_ids).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Ids of every model (live or trashed) carrying tag `id`.
+async fn tagged_models(db: &impl ConnectionTrait, id: i32) -> Result<Vec<i32>, ServiceError> {
+    Ok(model_tags::Entity::find()
+        .select_only()
+        .column(model_tags::Column::ModelId)
+        .filter(model_tags::Column::TagId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 async fn link(
@@ -314,6 +335,7 @@ pub async fn attach_tags(
     let txn = state.begin_write().await?;
     check_ids(&*txn, model_ids, tag_ids).await?;
     link(&*txn, model_ids, tag_ids).await?;
+    super::search_index::refresh_many(&*txn, model_ids).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -332,11 +354,13 @@ pub async fn detach_tags(
         .filter(model_tags::Column::TagId.is_in(tag_ids.to_vec()))
         .exec(&*txn)
         .await?;
+    super::search_index::refresh_many(&*txn, model_ids).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Replaces a model's tags with `names` (created when missing), inside `db`.
+/// Replaces a model's tags with `names` (created when missing) and refreshes
+/// its search-index row, inside `db`.
 pub async fn set_model_tags(
     db: &impl ConnectionTrait,
     model_id: i32,
@@ -350,5 +374,6 @@ pub async fn set_model_tags(
         .filter(model_tags::Column::ModelId.eq(model_id))
         .exec(db)
         .await?;
-    link(db, &[model_id], &ids).await
+    link(db, &[model_id], &ids).await?;
+    super::search_index::refresh(db, model_id).await
 }

@@ -2,14 +2,15 @@
 //! revision changes. Bodies are a few lines: parse, resolve caller, call one
 //! service, return its view.
 
-use app::backend::services::{browse, models as service, revisions};
+use app::backend::services::{browse, export, models as service, revisions};
 use app::backend::state::AppState;
 use app::params::models::{ListModelsParams, UpdateModelParams, UpdateRevisionParams};
-use app::views::models::{ModelCard, ModelDetail, Page, TrashItem, VaultStats};
+use app::views::models::{
+    Facets, ModelCard, ModelDetail, ModelExport, Page, Purged, TrashItem, VaultStats,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
 
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -82,13 +83,6 @@ pub async fn list_trash(
     Ok(Json(service::list_trash(&state, &actor).await?))
 }
 
-/// How many models a purge removed.
-#[derive(Serialize)]
-pub struct Purged {
-    /// Models deleted for good.
-    pub purged: u64,
-}
-
 /// `DELETE /models/trash`: empty the whole trash.
 pub async fn purge_trash(
     State(state): State<AppState>,
@@ -104,10 +98,8 @@ pub async fn purge_expired_trash(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Purged>, ApiError> {
-    let cutoff =
-        chrono::Utc::now() - chrono::Duration::days(i64::from(state.settings.trash_retention_days));
     Ok(Json(Purged {
-        purged: service::purge_trash(&state, &actor, Some(cutoff)).await?,
+        purged: service::purge_expired_trash(&state, &actor).await?,
     }))
 }
 
@@ -151,4 +143,22 @@ pub async fn restore_file(
     Ok(Json(
         revisions::restore_file(&state, &actor, id, file_id).await?,
     ))
+}
+
+/// `GET /models/{id}/export`.
+pub async fn export_model(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Ids(id): Ids<i32>,
+) -> Result<Json<ModelExport>, ApiError> {
+    Ok(Json(export::export_model(&state, &actor, id).await?))
+}
+
+/// `GET /models/facets`: counts for the browse filters.
+pub async fn model_facets(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    QueryParams(params): QueryParams<ListModelsParams>,
+) -> Result<Json<Facets>, ApiError> {
+    Ok(Json(browse::facets(&state, &actor, &params).await?))
 }
