@@ -324,7 +324,7 @@ fn million_triangle_stl() -> Vec<u8> {
         [[a, c, b], [a, b, d], [a, d, c], [b, c, d]]
     };
     binary_stl(ExactIter(
-        (0..nx * ny * nz).flat_map(move |i| tetra(i)),
+        (0..nx * ny * nz).flat_map(tetra),
         nx * ny * nz * 4,
     ))
 }

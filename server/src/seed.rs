@@ -553,7 +553,7 @@ struct Pool {
 pub fn pool_stl(i: usize) -> Vec<u8> {
     let f = i as f32;
     let (w, d, h) = (8.0 + f * 1.5, 6.0 + (f * 0.7) % 9.0, 4.0 + (f * 1.3) % 11.0);
-    let triangles = if i % 2 == 0 {
+    let triangles = if i.is_multiple_of(2) {
         box_triangles(w, d, h)
     } else {
         prism_triangles(w / 2.0, h, 6)
@@ -884,9 +884,18 @@ struct SeedModel {
     updated_at: DateTime<Utc>,
     mesh: usize,
     stl_name: String,
-    /// Pool index, filename, status, label and upload time of the revision.
-    gcode: Option<(usize, String, Outcome, Option<String>, DateTime<Utc>)>,
+    gcode: Option<SeedRevision>,
     tag_ids: Vec<i32>,
+}
+
+/// The one G-code revision a seeded model may carry.
+struct SeedRevision {
+    /// Index into the G-code pool.
+    pool_index: usize,
+    filename: String,
+    status: Outcome,
+    label: Option<String>,
+    uploaded_at: DateTime<Utc>,
 }
 
 fn slug(name: &str) -> String {
@@ -914,7 +923,7 @@ impl SeedModel {
             5..=7 => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(OBJECTS)),
             _ => format!(
                 "{} for {} {}",
-                capitalised(*rng.pick(KINDS)),
+                capitalised(rng.pick::<&str>(KINDS)),
                 rng.pick(SYSTEMS),
                 rng.pick(PARTS)
             ),
@@ -927,7 +936,7 @@ impl SeedModel {
             if !description.is_empty() {
                 description.push(' ');
             }
-            description.push_str(*rng.pick(DESCRIPTION_PARTS));
+            description.push_str(rng.pick::<&str>(DESCRIPTION_PARTS));
         }
         let collection_id = rng.chance(85).then(|| *rng.pick(v.collection_ids));
         let created_at = v.until
@@ -962,7 +971,13 @@ impl SeedModel {
                 .then(|| format!("{material} {layer}mm {}", rng.pick(REVISION_LABELS)));
             let span = Ord::max((updated_at - created_at).num_seconds(), 0).unsigned_abs();
             let at = created_at + chrono::Duration::seconds(rng.below(span + 1) as i64);
-            (pool_index, filename, status, label, at)
+            SeedRevision {
+                pool_index,
+                filename,
+                status,
+                label,
+                uploaded_at: at,
+            }
         });
         let mut tag_ids = Vec::new();
         for _ in 0..rng.below(5) {
@@ -1034,7 +1049,7 @@ async fn write_batch(
         .iter()
         .map(|m| {
             let mesh = &pool.meshes[m.mesh];
-            let gcode = m.gcode.as_ref().map(|(i, ..)| &pool.gcodes[*i]);
+            let gcode = m.gcode.as_ref().map(|r| &pool.gcodes[r.pool_index]);
             models::ActiveModel {
                 name: Set(m.name.clone()),
                 description: Set(m.description.clone()),
@@ -1102,7 +1117,14 @@ async fn write_batch(
             deleted_by: Set(None),
             ..Default::default()
         });
-        if let Some((i, filename, status, label, at)) = &m.gcode {
+        if let Some(SeedRevision {
+            pool_index: i,
+            filename,
+            status,
+            label,
+            uploaded_at: at,
+        }) = &m.gcode
+        {
             let gcode = &pool.gcodes[*i];
             *references.entry(gcode.blob_id).or_default() += 1;
             gcode_revisions += 1;
@@ -1160,7 +1182,12 @@ async fn write_batch(
         row.file_id = Set(file_id(1)?);
         row.created_at = Set(m.created_at);
         metadata_rows.push(row);
-        if let Some((i, .., at)) = &m.gcode {
+        if let Some(SeedRevision {
+            pool_index: i,
+            uploaded_at: at,
+            ..
+        }) = &m.gcode
+        {
             let mut row = pool.gcodes[*i].metadata.clone();
             row.file_id = Set(file_id(2)?);
             row.created_at = Set(*at);

@@ -46,8 +46,11 @@ pub fn analyze(path: &Path, name: &str, limits: &Limits, render: &RenderOptions)
     analysis
 }
 
+/// WebP bytes of a model's thumbnail: the full-size one and the browse-grid one.
+pub type EncodedThumbnails = (Vec<u8>, Vec<u8>);
+
 /// The two WebP sizes the vault stores (full, browse grid).
-pub fn encode_thumbnails(image: &image::RgbaImage) -> Option<(Vec<u8>, Vec<u8>)> {
+pub fn encode_thumbnails(image: &image::RgbaImage) -> Option<EncodedThumbnails> {
     match (encode_webp(image), encode_grid_webp(image)) {
         (Ok(full), Ok(grid)) => Some((full, grid)),
         (Err(err), _) | (_, Err(err)) => {

@@ -122,7 +122,7 @@ pub async fn persist_artifact(
     let path = upload.staged.path().to_owned();
     let name_for_read = filename.clone();
     let limits = Limits::default();
-    let (analysis, thumbnails): (Analysis, Option<(Vec<u8>, Vec<u8>)>) =
+    let (analysis, thumbnails): (Analysis, Option<analyze::EncodedThumbnails>) =
         tokio::task::spawn_blocking(move || {
             let analysis =
                 analyze::analyze(&path, &name_for_read, &limits, &RenderOptions::default());
