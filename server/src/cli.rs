@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use app::backend::formats::Limits;
 use app::backend::formats::inspect::inspect_path;
 use app::backend::ingest::analyze::analyze;
-use app::backend::thumbs::encode::{encode_webp, fit_within};
+use app::backend::thumbs::encode::{encode_png, encode_webp, fit_within};
 use app::backend::thumbs::render::RenderOptions;
 
 /// Runs a subcommand if `args` names one; `None` means "start the server".
@@ -35,7 +35,8 @@ const USAGE: &str = "usage:
   server                                   start PrintStash (settings from VAULT_* variables)
   server inspect FILE...                   print what the vault learns from each file, one JSON object per line
   server thumbnail FILE -o OUT.webp [--size WxH]
-                                           write the thumbnail the vault would store (default 640x480)
+                                           write the thumbnail the vault would store (default 640x480;
+                                           WebP, or PNG when OUT ends in .png)
   server seed --models N [--seed S]        add N synthetic benchmark models (not real prints; identity_kind
                                            \"seed\") to the vault the VAULT_* settings name; same seed, same models";
 
@@ -119,7 +120,15 @@ fn thumbnail(args: &[String]) -> i32 {
         return 1;
     };
     let image = fit_within(&image, size.0, size.1);
-    match encode_webp(&image)
+    let is_png = output
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("png"));
+    let encoded = if is_png {
+        encode_png(&image)
+    } else {
+        encode_webp(&image)
+    };
+    match encoded
         .map_err(|e| e.to_string())
         .and_then(|bytes| std::fs::write(&output, bytes).map_err(|e| e.to_string()))
     {

@@ -2,15 +2,22 @@
 //!
 //! SQLite allows one writer at a time. A deferred transaction that read first
 //! and then tries to write while another connection committed gets
-//! `SQLITE_BUSY` at once — the busy timeout does not help there. So on SQLite
-//! every write transaction first takes the process-wide [`WriteGate`]; readers
-//! never wait for it (WAL). On PostgreSQL the gate is a no-op and row locks do
-//! the work.
+//! `SQLITE_BUSY_SNAPSHOT` (517) at once — the busy timeout does not help
+//! there. So on SQLite every write transaction first takes the process-wide
+//! [`WriteGate`] (so they queue in the process, not in SQLite's sleep-and-retry
+//! loop) and then begins `IMMEDIATE`: it takes SQLite's write lock up front,
+//! waiting under the busy timeout for single-statement writes made outside the
+//! gate (job bookkeeping), and reads a snapshot no one can invalidate. Readers
+//! never wait for either (WAL). On PostgreSQL the gate is a no-op and row
+//! locks do the work.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::views::system::DatabaseKind;
@@ -56,6 +63,14 @@ pub async fn begin_write(db: &DatabaseConnection, gate: &WriteGate) -> Result<Wr
         Some(mutex) => Some(Arc::clone(mutex).lock_owned().await),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = if guard.is_some() {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?
+    } else {
+        db.begin().await?
+    };
     Ok(WriteTxn { txn, _gate: guard })
 }

@@ -9,8 +9,8 @@
 
 use std::io::Cursor;
 
-use image::RgbaImage;
 use image::imageops::FilterType;
+use image::{ImageEncoder, RgbaImage};
 
 use crate::backend::formats::{FormatError, LimitKind, Limits};
 
@@ -42,6 +42,24 @@ pub fn encode_webp(image: &RgbaImage) -> Result<Vec<u8>, EncodeError> {
         )
         .map_err(|e| EncodeError::Encoder {
             format: "WebP",
+            detail: e.to_string(),
+        })?;
+    Ok(out)
+}
+
+/// Encodes RGBA pixels as PNG (for `server thumbnail -o x.png` and evidence;
+/// the vault itself stores WebP).
+pub fn encode_png(image: &RgbaImage) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            image::ExtendedColorType::Rgba8,
+        )
+        .map_err(|e| EncodeError::Encoder {
+            format: "PNG",
             detail: e.to_string(),
         })?;
     Ok(out)
