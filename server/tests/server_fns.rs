@@ -581,7 +581,6 @@ async fn server_function_errors_carry_the_app_error() {
 /// the server must still read them as "unchanged", not as an explicit `null`
 /// ("move to the root").
 #[tokio::test]
-#[ignore = "app::params serializes an absent Option<Option<_>> as null, which the server reads as \"move to the root\"; needs skip_serializing_if on those fields"]
 async fn renames_from_the_ui_leave_unsent_fields_alone() {
     let server = start().await;
     let model_id = server

@@ -21,10 +21,11 @@ pub struct UpdateCollectionParams {
     #[serde(default)]
     pub name: Option<String>,
     /// New parent; `Some(None)` (JSON `null`) moves to the root.
-    #[serde(default, deserialize_with = "explicit_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::double_option"
+    )]
+    #[cfg_attr(feature = "ssr", schemars(with = "Option<Option<i32>>"))]
     pub parent_id: Option<Option<i32>>,
-}
-
-fn explicit_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i32>>, D::Error> {
-    Option::<i32>::deserialize(d).map(Some)
 }

@@ -83,7 +83,11 @@ pub struct UpdateModelParams {
     #[serde(default)]
     pub description: Option<String>,
     /// Move to this collection; `Some(None)` (JSON `null`) moves to the root.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::double_option"
+    )]
     #[cfg_attr(feature = "ssr", schemars(with = "Option<Option<i32>>"))]
     pub collection_id: Option<Option<i32>>,
     /// Replace the tags with these names (created when missing).
@@ -99,7 +103,11 @@ pub struct UpdateRevisionParams {
     #[serde(default)]
     pub status: Option<Outcome>,
     /// New label; `Some(None)` clears it.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::double_option"
+    )]
     #[cfg_attr(feature = "ssr", schemars(with = "Option<Option<String>>"))]
     pub label: Option<Option<String>>,
     /// New notes.
@@ -108,27 +116,6 @@ pub struct UpdateRevisionParams {
     /// `true` makes this the recommended revision (clearing the others).
     #[serde(default)]
     pub recommended: Option<bool>,
-}
-
-/// Distinguishes an absent field from an explicit `null`.
-mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<T: Serialize, S: Serializer>(
-        value: &Option<Option<T>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            None => s.serialize_none(),
-            Some(inner) => inner.serialize(s),
-        }
-    }
-
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// Accepts `tags=1,2,3` from query strings and `[1,2,3]` from JSON.
