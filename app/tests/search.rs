@@ -42,6 +42,7 @@ on_both_engines!(
     search_composes_with_filters_and_cursor_pagination,
     hostile_search_text_never_errors,
     migration_indexes_models_that_existed_before_it,
+    name_sort_pages_through_mixed_case_and_non_ascii_names_once,
 );
 
 /// Ids of every live model matching `params` (all pages), in page order.
@@ -669,5 +670,73 @@ async fn migration_indexes_models_that_existed_before_it(engine: Engine) {
         1,
         "trashed models are indexed too"
     );
+    v.finish().await;
+}
+
+/// Sorting by name pages through every model exactly once, in the order the
+/// database itself sorts (SQLite folds ASCII case only, PostgreSQL all of
+/// Unicode), even when names differ only in case or start with non-ASCII
+/// capitals — the cursor must carry the database's own sort key.
+async fn name_sort_pages_through_mixed_case_and_non_ascii_names_once(engine: Engine) {
+    let Some(v) = TestVault::new(engine).await else {
+        return;
+    };
+    let names = [
+        "Ärger bracket",
+        "ärger bracket",
+        "Zahnrad",
+        "apfel",
+        "Apfel",
+        "Öse",
+        "öse",
+        "Élan clip",
+        "bolt",
+        "BOLT",
+        "Übergang",
+    ];
+    let mut ids = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let id = v
+            .new_model(&format!("part{i}.stl"), box_stl(10.0 + i as f32, 7.0, 3.0))
+            .await;
+        rename(&v, id, name, None).await;
+        ids.push(id);
+    }
+    for order in [SortOrder::Asc, SortOrder::Desc] {
+        let everything = browse_all(
+            &v,
+            ListModelsParams {
+                sort: ModelSort::Name,
+                order: Some(order),
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
+        .await;
+        let paged = browse_all(
+            &v,
+            ListModelsParams {
+                sort: ModelSort::Name,
+                order: Some(order),
+                limit: Some(2),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            everything.len(),
+            names.len(),
+            "{order:?}: one page sees all"
+        );
+        assert_eq!(
+            paged, everything,
+            "{order:?}: pages of 2 give the same order, each model once"
+        );
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        let mut seen = paged.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, sorted, "{order:?}: every model once");
+    }
     v.finish().await;
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_runtime_settings;
 mod m20261126_000002_create_vault_core;
 mod m20261127_000003_model_search;
+mod m20261127_000004_browse_sort_indexes;
 
 /// The ordered list of migrations applied by `Migrator::up`.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_runtime_settings::Migration),
             Box::new(m20261126_000002_create_vault_core::Migration),
             Box::new(m20261127_000003_model_search::Migration),
+            Box::new(m20261127_000004_browse_sort_indexes::Migration),
         ]
     }
 }

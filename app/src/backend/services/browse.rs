@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +81,10 @@ fn sort_expr(sort: ModelSort) -> SimpleExpr {
     }
 }
 
-fn cursor_value(model: &models::Model, sort: ModelSort) -> CursorValue {
+/// The cursor value of `model`: exactly the sort key the database computes
+/// (SQLite's `lower()` folds ASCII only, PostgreSQL's all of Unicode), so the
+/// next page starts where this one ended.
+fn cursor_value(model: &models::Model, sort: ModelSort, backend: DbBackend) -> CursorValue {
     match sort {
         ModelSort::Created => CursorValue::Text(
             model
@@ -93,7 +96,10 @@ fn cursor_value(model: &models::Model, sort: ModelSort) -> CursorValue {
                 .updated_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         ),
-        ModelSort::Name => CursorValue::Text(model.name.to_lowercase()),
+        ModelSort::Name => CursorValue::Text(match backend {
+            DbBackend::Postgres => model.name.to_lowercase(),
+            _ => model.name.to_ascii_lowercase(),
+        }),
         ModelSort::Size => CursorValue::Int(model.total_size_bytes),
         ModelSort::PrintTime => CursorValue::Int(model.print_time_s.unwrap_or(-1)),
     }
@@ -238,7 +244,7 @@ pub async fn list_models(
     let next_cursor = if has_more {
         rows.last().map(|m| {
             encode_cursor(&Cursor {
-                v: cursor_value(m, sort),
+                v: cursor_value(m, sort, state.db.get_database_backend()),
                 id: m.id,
             })
         })

@@ -97,7 +97,9 @@ pub fn matching(backend: DbBackend, q: &str) -> Option<SimpleExpr> {
     Some(
         models::Column::Id.in_subquery(
             Query::select()
-                .column(Alias::new("model_id"))
+                // SQLite: the rowid, read from the FTS5 index itself; the
+                // UNINDEXED model_id column would cost a content-table read per hit.
+                .column(Alias::new(key_column(backend)))
                 .from(Alias::new(TABLE))
                 .and_where(predicate)
                 .to_owned(),
