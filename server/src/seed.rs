@@ -252,6 +252,16 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
             next_report = (index / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
         }
     }
+    // A bulk load leaves PostgreSQL's planner statistics describing the empty
+    // tables until autovacuum gets round to them; refresh them now so the
+    // first browse after seeding is planned for the real row counts.
+    if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        state
+            .db
+            .execute_unprepared("ANALYZE")
+            .await
+            .context("refreshing planner statistics (ANALYZE)")?;
+    }
     summary.elapsed_s = started.elapsed().as_secs_f64();
     Ok(summary)
 }
