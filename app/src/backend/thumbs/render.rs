@@ -322,11 +322,11 @@ fn rasterize(
     for y in y0..y1 {
         let py = y as f32 + 0.5;
         let row = y * sw;
-        for x in x0..x1 {
-            let px = x as f32 + 0.5;
-            let w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) * inv_area;
-            let w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) * inv_area;
-            let w2 = 1.0 - w0 - w1;
+        let Some((x_from, x_to)) = row_span(a, b, c, inv_area, py, x0, x1) else {
+            continue;
+        };
+        for x in x_from..x_to {
+            let [w0, w1, w2] = weights(a, b, c, inv_area, x as f32 + 0.5, py);
             if w0 < 0.0 || w1 < 0.0 || w2 < 0.0 {
                 continue;
             }
@@ -338,6 +338,68 @@ fn rasterize(
             }
         }
     }
+}
+
+/// Barycentric weights of the sample at (`px`, `py`); all ≥ 0 inside.
+#[inline(always)]
+fn weights(a: [f32; 3], b: [f32; 3], c: [f32; 3], inv_area: f32, px: f32, py: f32) -> [f32; 3] {
+    let w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) * inv_area;
+    let w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) * inv_area;
+    [w0, w1, 1.0 - w0 - w1]
+}
+
+/// The columns of one sample row worth testing against a triangle: each
+/// barycentric weight is linear in the sample's x, so the row's inside span
+/// is an intersection of three half-lines. Widened by a sample on each side
+/// so rounding here can never drop a sample the exact per-sample test in
+/// [`rasterize`] would keep; `None` when the row misses the triangle.
+fn row_span(
+    a: [f32; 3],
+    b: [f32; 3],
+    c: [f32; 3],
+    inv_area: f32,
+    py: f32,
+    x0: usize,
+    x1: usize,
+) -> Option<(usize, usize)> {
+    let (a, b, c, inv, py) = (
+        a.map(f64::from),
+        b.map(f64::from),
+        c.map(f64::from),
+        f64::from(inv_area),
+        f64::from(py),
+    );
+    // weight(px) = slope * px + intercept, for px = x + 0.5.
+    let s0 = (b[1] - c[1]) * inv;
+    let k0 = (b[0] * (c[1] - py) - c[0] * (b[1] - py)) * inv;
+    let s1 = (c[1] - a[1]) * inv;
+    let k1 = (c[0] * (a[1] - py) - a[0] * (c[1] - py)) * inv;
+    let (s2, k2) = (-(s0 + s1), 1.0 - k0 - k1);
+    let (mut lo, mut hi) = (x0 as f64 - 1.0, x1 as f64 + 1.0);
+    // The per-sample test computes the weights in f32: allow them to be off
+    // by WEIGHT_SLACK, i.e. move each crossing out by WEIGHT_SLACK / |slope|.
+    const WEIGHT_SLACK: f64 = 1e-3;
+    for (slope, intercept) in [(s0, k0), (s1, k1), (s2, k2)] {
+        if slope.abs() < 1e-12 {
+            if intercept < -WEIGHT_SLACK {
+                return None;
+            }
+            continue;
+        }
+        let crossing = -intercept / slope - 0.5;
+        let slack = WEIGHT_SLACK / slope.abs();
+        if slope > 0.0 {
+            lo = lo.max(crossing - slack);
+        } else {
+            hi = hi.min(crossing + slack);
+        }
+    }
+    if !(lo.is_finite() && hi.is_finite()) || lo > hi + 2.0 {
+        return None;
+    }
+    let from = Ord::max((lo.floor() - 1.0).max(0.0) as usize, x0);
+    let to = Ord::min((hi.ceil() + 2.0).max(0.0) as usize, x1);
+    (from < to).then_some((from, to))
 }
 
 /// sRGB → linear (0..1).
@@ -404,12 +466,14 @@ fn resolve(frame: &Frame, width: u32, height: u32, ss: u32, color: [u8; 3]) -> R
             }
             if covered > 0 {
                 let n = f64::from(covered);
+                // `+ 0.5` then truncate: rounding for these non-negative
+                // values without a libm call per channel.
                 let encode =
-                    |c: f64| srgb[((c / n).clamp(0.0, 1.0) * SRGB_STEPS as f64).round() as usize];
+                    |c: f64| srgb[((c / n).clamp(0.0, 1.0) * SRGB_STEPS as f64 + 0.5) as usize];
                 px[0] = encode(sum[0]);
                 px[1] = encode(sum[1]);
                 px[2] = encode(sum[2]);
-                px[3] = (f64::from(covered) / samples * 255.0).round() as u8;
+                px[3] = (f64::from(covered) / samples * 255.0 + 0.5) as u8;
             }
         }
     });
@@ -514,6 +578,55 @@ mod tests {
             },
         );
         assert!(img.pixels().all(|p| p[3] == 0));
+    }
+
+    /// `row_span` never drops a sample the exact per-sample test keeps, for
+    /// random triangles of every shape (big, tiny, thin, near-horizontal
+    /// edges, either winding) and rows through and around them.
+    #[test]
+    fn row_span_keeps_every_covered_sample() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |range: f32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 40) as f32 / (1u64 << 24) as f32 * range
+        };
+        let (sw, sh) = (320usize, 240usize);
+        for case in 0..3000 {
+            let scale = [320.0, 40.0, 3.0][case % 3];
+            let base = [next(300.0), next(220.0)];
+            let mut vertex = || [base[0] + next(scale), base[1] + next(scale), next(1.0)];
+            let (a, b, mut c) = (vertex(), vertex(), vertex());
+            if case % 7 == 0 {
+                c[1] = a[1] + 1e-4; // a near-horizontal edge
+            }
+            let area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+            if area == 0.0 || !area.is_finite() {
+                continue;
+            }
+            let inv = 1.0 / area;
+            for y in 0..sh {
+                let py = y as f32 + 0.5;
+                let covered: Vec<usize> = (0..sw)
+                    .filter(|&x| {
+                        weights(a, b, c, inv, x as f32 + 0.5, py)
+                            .iter()
+                            .all(|w| *w >= 0.0)
+                    })
+                    .collect();
+                let span = row_span(a, b, c, inv, py, 0, sw);
+                for x in covered {
+                    let (from, to) = span.unwrap_or_else(|| {
+                        panic!("case {case}: row {y} has sample {x} but no span")
+                    });
+                    assert!(
+                        (from..to).contains(&x),
+                        "case {case}: row {y} sample {x} outside span {from}..{to}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
