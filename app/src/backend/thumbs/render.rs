@@ -322,8 +322,15 @@ fn rasterize(
     for y in y0..y1 {
         let py = y as f32 + 0.5;
         let row = y * sw;
-        let Some((x_from, x_to)) = row_span(a, b, c, inv_area, py, x0, x1) else {
-            continue;
+        // Narrow wide rows to the triangle's span; a few samples are
+        // cheaper to test than to narrow.
+        let (x_from, x_to) = if x1 - x0 > NARROW_ROWS_WIDER_THAN {
+            match row_span(a, b, c, inv_area, py, x0, x1) {
+                Some(span) => span,
+                None => continue,
+            }
+        } else {
+            (x0, x1)
         };
         for x in x_from..x_to {
             let [w0, w1, w2] = weights(a, b, c, inv_area, x as f32 + 0.5, py);
@@ -339,6 +346,10 @@ fn rasterize(
         }
     }
 }
+
+/// Rows of a triangle's bounding box wider than this many samples are
+/// narrowed with [`row_span`] before testing samples.
+const NARROW_ROWS_WIDER_THAN: usize = 16;
 
 /// Barycentric weights of the sample at (`px`, `py`); all ≥ 0 inside.
 #[inline(always)]
