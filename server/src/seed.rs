@@ -10,9 +10,8 @@ use app::backend::config::Settings;
 use app::backend::db::entities::{blobs, file_metadata, files, model_tags, models};
 use app::backend::formats::Limits;
 use app::backend::formats::gcode::read_gcode_bytes;
-use app::backend::formats::mesh::GeometryStats;
 use app::backend::formats::mesh_reader::{MeshKind, read_mesh_from};
-use app::backend::formats::slicer_meta::{ConfigMap, SlicerMetadata};
+use app::backend::ingest::metadata_columns;
 use app::backend::services::{blobs as blob_service, collections, search_index, tags};
 use app::backend::state::AppState;
 use app::backend::storage::PUT_BYTES_LIMIT;
@@ -731,63 +730,6 @@ pub fn pool_gcode(i: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// The metadata row a real ingest would write (see `ingest::metadata_row`).
-fn metadata_template(
-    meta: Option<&SlicerMetadata>,
-    geometry: Option<&GeometryStats>,
-    config: Option<&ConfigMap>,
-) -> file_metadata::ActiveModel {
-    let m = meta.cloned().unwrap_or_default();
-    let g = geometry;
-    let details = serde_json::json!({
-        "gcode_flavor": m.gcode_flavor,
-        "printer_settings_id": m.printer_settings_id,
-        "print_settings_id": m.print_settings_id,
-        "filament_settings_id": m.filament_settings_id,
-        "layer_count": m.layer_count,
-        "first_layer_nozzle_temperature_c": m.first_layer_nozzle_temperature_c,
-        "first_layer_bed_temperature_c": m.first_layer_bed_temperature_c,
-        "filament_colors": m.filament_colors,
-        "filament_diameter_mm": m.filament_diameter_mm,
-        "bed_type": m.bed_type,
-        "plate_index": m.plate_index,
-        "object_names": m.object_names,
-        "surface_area_mm2": g.map(|g| g.surface_area_mm2),
-        "body_count": g.and_then(|g| g.body_count),
-    });
-    file_metadata::ActiveModel {
-        slicer_name: Set(m.slicer_name),
-        slicer_version: Set(m.slicer_version),
-        printer_model: Set(m.printer_model),
-        nozzle_diameter_mm: Set(m.nozzle_diameter_mm),
-        layer_height_mm: Set(m.layer_height_mm),
-        first_layer_height_mm: Set(m.first_layer_height_mm),
-        infill_percent: Set(m.infill_percent),
-        wall_loops: Set(m.wall_loops.map(|v| v as i32)),
-        top_shell_layers: Set(m.top_shell_layers.map(|v| v as i32)),
-        bottom_shell_layers: Set(m.bottom_shell_layers.map(|v| v as i32)),
-        support_material: Set(m.support_material),
-        nozzle_temperature_c: Set(m.nozzle_temperature_c),
-        bed_temperature_c: Set(m.bed_temperature_c),
-        estimated_time_s: Set(m
-            .estimated_time_s
-            .map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
-        filament_weight_g: Set(m.filament_weight_g),
-        filament_length_mm: Set(m.filament_length_mm),
-        filament_cost: Set(m.filament_cost),
-        material_type: Set(m.material_type),
-        material_brand: Set(m.material_brand),
-        bbox_x_mm: Set(g.map(|g| g.bbox_x_mm)),
-        bbox_y_mm: Set(g.map(|g| g.bbox_y_mm)),
-        bbox_z_mm: Set(g.map(|g| g.bbox_z_mm)),
-        volume_mm3: Set(g.map(|g| g.volume_mm3)),
-        triangle_count: Set(g.map(|g| i64::try_from(g.triangle_count).unwrap_or(i64::MAX))),
-        details: Set(Some(details)),
-        slicer_config: Set(config.and_then(|c| serde_json::to_value(c).ok())),
-        ..Default::default()
-    }
-}
-
 /// Stages and stores one pool blob the way ingest does: blob row (count 0)
 /// first, then the bytes, so a crash leaves only a collectable orphan.
 async fn store_blob(state: &AppState, bytes: Vec<u8>) -> anyhow::Result<(i32, String, i64)> {
@@ -821,7 +763,7 @@ async fn store_pool(state: &AppState) -> anyhow::Result<Pool> {
             sha256,
             size_bytes,
             mesh_sha256: Some(mesh_sha256),
-            metadata: metadata_template(None, Some(&geometry), None),
+            metadata: metadata_columns(None, Some(&geometry), None),
             print_time_s: None,
             gcode_name_parts: None,
         });
@@ -840,7 +782,7 @@ async fn store_pool(state: &AppState) -> anyhow::Result<Pool> {
         ) else {
             anyhow::bail!("seed G-code {i} lacks layer height, material, printer or print time");
         };
-        let metadata = metadata_template(Some(m), None, Some(&summary.config));
+        let metadata = metadata_columns(Some(m), None, Some(&summary.config));
         let (blob_id, sha256, size_bytes) = store_blob(state, bytes).await?;
         gcodes.push(PoolBlob {
             blob_id,

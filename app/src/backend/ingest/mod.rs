@@ -29,6 +29,8 @@ use crate::backend::db::entities::{file_metadata, files, models};
 use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::formats::Limits;
+use crate::backend::formats::mesh::GeometryStats;
+use crate::backend::formats::slicer_meta::{ConfigMap, SlicerMetadata};
 use crate::backend::services::{blobs, collections, models as model_service, revisions};
 use crate::backend::state::AppState;
 use crate::backend::storage::{StagedFile, StorageError, StorageKey, ThumbFormat};
@@ -374,8 +376,23 @@ fn metadata_row(
     a: &Analysis,
     now: chrono::DateTime<chrono::Utc>,
 ) -> file_metadata::ActiveModel {
-    let m = a.metadata.clone().unwrap_or_default();
-    let g = a.geometry.as_ref();
+    file_metadata::ActiveModel {
+        file_id: Set(file_id),
+        created_at: Set(now),
+        ..metadata_columns(a.metadata.as_ref(), a.geometry.as_ref(), a.config.as_ref())
+    }
+}
+
+/// The metadata columns the vault stores for what a reader learnt from a
+/// file (typed columns, the rest in `details`, the full slicer config); the
+/// caller sets `file_id` and `created_at`. Shared with `server seed`.
+pub fn metadata_columns(
+    meta: Option<&SlicerMetadata>,
+    geometry: Option<&GeometryStats>,
+    config: Option<&ConfigMap>,
+) -> file_metadata::ActiveModel {
+    let m = meta.cloned().unwrap_or_default();
+    let g = geometry;
     let details = serde_json::json!({
         "gcode_flavor": m.gcode_flavor,
         "printer_settings_id": m.printer_settings_id,
@@ -393,7 +410,6 @@ fn metadata_row(
         "body_count": g.and_then(|g| g.body_count),
     });
     file_metadata::ActiveModel {
-        file_id: Set(file_id),
         slicer_name: Set(m.slicer_name),
         slicer_version: Set(m.slicer_version),
         printer_model: Set(m.printer_model),
@@ -421,7 +437,7 @@ fn metadata_row(
         volume_mm3: Set(g.map(|g| g.volume_mm3)),
         triangle_count: Set(g.map(|g| i64::try_from(g.triangle_count).unwrap_or(i64::MAX))),
         details: Set(Some(details)),
-        slicer_config: Set(a.config.as_ref().and_then(|c| serde_json::to_value(c).ok())),
-        created_at: Set(now),
+        slicer_config: Set(config.and_then(|c| serde_json::to_value(c).ok())),
+        ..Default::default()
     }
 }
