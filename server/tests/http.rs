@@ -1,57 +1,11 @@
 //! Black-box HTTP tests against the real router on a real loopback listener
 //! with a real SQLite file.
 
-use std::time::Duration;
+mod in_process;
 
-use app::backend::config::Settings;
+use in_process::start;
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
-
-struct Running {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Running {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().to_string_lossy().into_owned();
-    let settings = Settings::from_lookup(|k| match k {
-        "VAULT_DATA_DIR" => Some(data_dir.clone()),
-        "VAULT_BIND" => Some("127.0.0.1:0".into()),
-        _ => None,
-    })
-    .expect("settings");
-    let state = server::boot::build_state(settings).await.expect("boot");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listener, state, async {
-        rx.await.ok();
-    }));
-    Running {
-        base,
-        stop: Some(tx),
-        task,
-        _dir: dir,
-    }
-}
-
-impl Running {
-    async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            tx.send(()).ok();
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("server stops within 10 s of the shutdown signal")
-            .expect("join")
-            .expect("serve returned Ok");
-    }
-}
 
 #[tokio::test]
 async fn health_reports_version_database_and_status() {

@@ -5,6 +5,8 @@
 //! the very views the REST API returns for the same request, and their errors
 //! the same `AppError`.
 
+mod in_process;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,6 @@ use app::api::models::{
     RestoreModel, TrashModel, UpdateModel, UpdateRevision,
 };
 use app::api::tags::{AttachTags, CreateTag, DetachTags, ListTags, RenameTag};
-use app::backend::config::Settings;
 use app::error::{AppError, ErrorCode};
 use app::params::collections::{CreateCollectionParams, UpdateCollectionParams};
 use app::params::jobs::ListJobsParams;
@@ -31,6 +32,7 @@ use app::views::models::{
     IngestOutcome, ModelCard, ModelDetail, ModelExport, Page, TrashItem, VaultStats,
 };
 use app::views::tags::TagView;
+use in_process::InProcess;
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -70,55 +72,24 @@ const TETRAHEDRON_STL: &str = "solid tetra
 endsolid tetra
 ";
 
+/// The in-process server and a client with a generous timeout.
 struct Running {
-    base: String,
+    server: InProcess,
     client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    _dir: tempfile::TempDir,
 }
 
 async fn start() -> Running {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().to_string_lossy().into_owned();
-    let settings = Settings::from_lookup(|k| match k {
-        "VAULT_DATA_DIR" => Some(data_dir.clone()),
-        "VAULT_BIND" => Some("127.0.0.1:0".into()),
-        _ => None,
-    })
-    .expect("settings");
-    let state = server::boot::build_state(settings).await.expect("boot");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listener, state, async {
-        rx.await.ok();
-    }));
+    let server = in_process::start().await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .expect("client");
-    Running {
-        base,
-        client,
-        stop: Some(tx),
-        task,
-        _dir: dir,
-    }
+    Running { server, client }
 }
 
 impl Running {
-    async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            tx.send(()).ok();
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("server stops within 10 s of the shutdown signal")
-            .expect("join")
-            .expect("serve returned Ok");
+    async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 
     /// Posts a server function's arguments and decodes the answer: the
@@ -131,7 +102,7 @@ impl Running {
     ) -> Result<T, AppError> {
         let res = self
             .client
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.server.base))
             .header(CONTENT_TYPE, content_type)
             .header(ACCEPT, "application/json")
             .body(body)
@@ -188,7 +159,7 @@ impl Running {
     async fn rest_get<T: DeserializeOwned>(&self, path: &str) -> T {
         let res = self
             .client
-            .get(format!("{}/api/v1{path}", self.base))
+            .get(format!("{}/api/v1{path}", self.server.base))
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
@@ -214,7 +185,7 @@ impl Running {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let res = self
             .client
-            .post(format!("{}/api/v1/ingest/model", self.base))
+            .post(format!("{}/api/v1/ingest/model", self.server.base))
             .header(
                 CONTENT_TYPE,
                 format!("multipart/form-data; boundary={boundary}"),
