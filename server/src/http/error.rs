@@ -35,6 +35,16 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(self.0.code);
-        (status, Json(serde_json::json!({ "error": self.0 }))).into_response()
+        let mut response = (status, Json(serde_json::json!({ "error": self.0 }))).into_response();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the request body was never read, so this connection
+            // cannot carry another request: say so, or a keep-alive client
+            // sends its next request into a socket the server is closing.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
