@@ -51,7 +51,7 @@ fn sigterm_stops_the_server_gracefully() {
         .spawn()
         .expect("spawn server");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !answers_health(port) {
         assert!(Instant::now() < deadline, "server did not start listening");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -77,4 +77,27 @@ fn sigterm_stops_the_server_gracefully() {
     assert!(out.status.success(), "graceful stop exits 0: {out:?}");
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(log.contains("SIGTERM received"), "log: {log}");
+}
+
+/// Whether an HTTP server on `port` answers `GET /api/v1/health` with 200.
+/// A bare TCP connect is not enough: polling a port in the ephemeral range
+/// can connect the socket to itself (TCP simultaneous open) while nothing
+/// listens, and then it reads back its own request instead of an answer.
+fn answers_health(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let timeout = Some(Duration::from_secs(2));
+    if stream.set_read_timeout(timeout).is_err() || stream.set_write_timeout(timeout).is_err() {
+        return false;
+    }
+    let request = format!(
+        "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).is_ok() && answer.starts_with(b"HTTP/1.1 200")
 }
