@@ -21,6 +21,8 @@ pub enum ErrorCode {
     Forbidden,
     /// An upload or value is larger than allowed.
     TooLarge,
+    /// Too many attempts; `retry_after_s` says when to try again.
+    RateLimited,
     /// A dependency (database, storage, printer) is unreachable right now.
     Unavailable,
     /// The request never reached the server or its answer could not be read.
@@ -41,6 +43,9 @@ pub struct AppError {
     /// The input field this error is about, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `rate_limited`: seconds until a retry can succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl AppError {
@@ -50,6 +55,15 @@ impl AppError {
             code,
             message: message.into(),
             field: None,
+            retry_after_s: None,
+        }
+    }
+
+    /// An `invalid` error about `field`.
+    pub fn invalid(field: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.map(str::to_owned),
+            ..Self::new(ErrorCode::Invalid, message)
         }
     }
 

@@ -7,6 +7,7 @@ mod m20261126_000001_create_runtime_settings;
 mod m20261126_000002_create_vault_core;
 mod m20261127_000003_model_search;
 mod m20261127_000004_browse_sort_indexes;
+mod m20261129_000005_auth;
 
 /// The ordered list of migrations applied by `Migrator::up`.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_vault_core::Migration),
             Box::new(m20261127_000003_model_search::Migration),
             Box::new(m20261127_000004_browse_sort_indexes::Migration),
+            Box::new(m20261129_000005_auth::Migration),
         ]
     }
 }

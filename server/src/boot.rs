@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::backend::auth::Actor;
+use app::backend::auth::limiter::LoginLimiter;
 use app::backend::config::{Settings, redact_url};
 use app::backend::db::write::WriteGate;
 use app::backend::jobs::worker::Background;
@@ -36,9 +38,6 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         "database ready"
     );
     let leptos_options = leptos_options(&settings);
-    let admin = app::backend::auth::builtin_admin(&db)
-        .await
-        .map_err(|err| anyhow::anyhow!("cannot prepare the built-in admin user: {err}"))?;
     let write_gate = WriteGate::for_kind(settings.database_kind());
     let store = LocalStore::open(settings.data_dir.clone())
         .await
@@ -72,15 +71,23 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         Err(err) => anyhow::bail!("cannot recover interrupted jobs: {err}"),
     }
     let background = Background::new(settings.ingest_concurrency);
-    Ok(AppState {
+    let login_limiter = Arc::new(LoginLimiter::new(&settings.auth));
+    let state = AppState {
         db,
         settings: Arc::new(settings),
         leptos_options,
         write_gate,
-        admin,
+        system: Actor::system(),
+        login_limiter,
         storage,
         background,
-    })
+    };
+    app::backend::auth::users::bootstrap_admin(&state)
+        .await
+        .map_err(|err| {
+            anyhow::anyhow!("cannot create the admin from VAULT_ADMIN_USERNAME: {err}")
+        })?;
+    Ok(state)
 }
 
 /// Leptos options derived from our settings (no Cargo.toml needed at run time).

@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::authn::authenticate,
+        ))
         .layer(http::trace::layer())
         .with_state(state)
 }
@@ -48,7 +52,8 @@ pub async fn serve(
     let worker = tokio::spawn(app::backend::jobs::worker::run(state.clone(), async {
         let _ = worker_stopped.await;
     }));
-    let served = axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_worker.send(());

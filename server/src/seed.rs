@@ -205,7 +205,7 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
         .filter(models::Column::IdentityKind.eq("seed"))
         .count(&state.db)
         .await?;
-    let admin = state.admin.user_id;
+    let admin = state.system.user_id;
     let until = DateTime::parse_from_rfc3339(CREATED_UNTIL)
         .context("the seed window end")?
         .with_timezone(&Utc);
@@ -800,7 +800,7 @@ async fn store_pool(state: &AppState) -> anyhow::Result<Pool> {
 async fn ensure_collections(state: &AppState) -> anyhow::Result<Vec<i32>> {
     let mut ids = Vec::with_capacity(COLLECTIONS.len());
     for path in COLLECTIONS {
-        ids.push(collections::ensure_path(state, &state.admin, path).await?);
+        ids.push(collections::ensure_path(state, &state.system, path).await?);
     }
     Ok(ids)
 }
@@ -994,7 +994,7 @@ async fn write_batch(
     state: &AppState,
     batch: &[SeedModel],
     pool: &Pool,
-    admin: i32,
+    admin: Option<i32>,
 ) -> anyhow::Result<BatchWritten> {
     let txn = state.begin_write().await?;
     let model_rows: Vec<models::ActiveModel> = batch
@@ -1012,7 +1012,7 @@ async fn write_batch(
                 total_size_bytes: Set(mesh.size_bytes + gcode.map_or(0, |g| g.size_bytes)),
                 print_time_s: Set(gcode.and_then(|g| g.print_time_s)),
                 has_gcode: Set(gcode.is_some()),
-                created_by: Set(Some(admin)),
+                created_by: Set(admin),
                 created_at: Set(m.created_at),
                 updated_at: Set(m.updated_at),
                 deleted_at: Set(None),
@@ -1063,7 +1063,7 @@ async fn write_batch(
             thumbnail_key: Set(None),
             thumbnail_grid_key: Set(None),
             processing_error: Set(None),
-            uploaded_by: Set(Some(admin)),
+            uploaded_by: Set(admin),
             created_at: Set(m.created_at),
             deleted_at: Set(None),
             deleted_by: Set(None),
@@ -1096,7 +1096,7 @@ async fn write_batch(
                 thumbnail_key: Set(None),
                 thumbnail_grid_key: Set(None),
                 processing_error: Set(None),
-                uploaded_by: Set(Some(admin)),
+                uploaded_by: Set(admin),
                 created_at: Set(*at),
                 deleted_at: Set(None),
                 deleted_by: Set(None),

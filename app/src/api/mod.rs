@@ -18,36 +18,46 @@
 //!
 //! [`AppError`]: crate::error::AppError
 
+pub mod auth;
 pub mod collections;
 pub mod jobs;
 pub mod models;
 pub mod system;
 pub mod tags;
+pub mod users;
 
 #[cfg(feature = "ssr")]
-use crate::backend::auth::Actor;
+use crate::backend::auth::{Actor, RequestAuth};
 #[cfg(feature = "ssr")]
 use crate::backend::state::AppState;
 #[cfg(feature = "ssr")]
 use crate::error::AppError;
 
-/// Who is calling a server function: the one place that decides it, so
-/// sign-in changes only this function.
-///
-/// Server functions are same-origin calls from the vault's own pages, which
-/// carry no API token (that check is for REST clients, see
-/// `server/src/http/caller.rs`). Until users and sign-in land the vault runs
-/// in single-admin mode, so every caller is the built-in admin. It is `async`
-/// and fallible because reading a session will be.
+/// What the `authn` middleware learned about this request (address, user
+/// agent, session, resolved caller).
 #[cfg(feature = "ssr")]
-pub(crate) async fn caller(state: &AppState) -> Result<Actor, AppError> {
-    Ok(state.admin.clone())
+pub(crate) fn request_auth() -> Result<RequestAuth, AppError> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestAuth>().cloned())
+        .ok_or_else(|| {
+            tracing::error!("server function called without the authn middleware");
+            AppError::internal()
+        })
+}
+
+/// Who is calling a server function: the one place that decides it. The
+/// `authn` middleware resolved the session cookie (or API token) and checked
+/// the request's origin; a caller who is not signed in gets
+/// `unauthenticated`.
+#[cfg(feature = "ssr")]
+pub(crate) async fn caller() -> Result<Actor, AppError> {
+    Ok(request_auth()?.actor()?.clone())
 }
 
 /// The state and the caller of the current server function.
 #[cfg(feature = "ssr")]
 pub(crate) async fn context() -> Result<(AppState, Actor), AppError> {
     let state = crate::backend::state::expect_state()?;
-    let actor = caller(&state).await?;
+    let actor = caller().await?;
     Ok((state, actor))
 }

@@ -34,9 +34,9 @@ pub struct Settings {
     pub site_dir: PathBuf,
     /// `VAULT_TRASH_RETENTION_DAYS`: days a trashed model stays restorable. Default 30.
     pub trash_retention_days: u32,
-    /// `VAULT_API_TOKEN`: when set, REST calls must send it as a Bearer token
-    /// or `X-Api-Key` (single-admin mode until users and sign-in land).
-    pub api_token: Option<String>,
+    /// Sign-in, sessions, passwords and the default role (`VAULT_ADMIN_*`,
+    /// `VAULT_SESSION_*`, `VAULT_ARGON2_*`, `VAULT_LOGIN_*`, …).
+    pub auth: AuthSettings,
     /// `VAULT_MAX_UPLOAD_MB`: largest accepted upload. Default 1024.
     pub max_upload_bytes: u64,
     /// `VAULT_INGEST_CONCURRENCY`: uploads analysed at once. Default 2.
@@ -56,7 +56,7 @@ impl std::fmt::Debug for Settings {
             .field("log", &self.log)
             .field("site_dir", &self.site_dir)
             .field("trash_retention_days", &self.trash_retention_days)
-            .field("api_token", &self.api_token.as_ref().map(|_| "***"))
+            .field("auth", &self.auth)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("ingest_concurrency", &self.ingest_concurrency)
             .field("blob_gc_grace_hours", &self.blob_gc_grace_hours)
@@ -106,9 +106,64 @@ pub const VARIABLES: &[VariableDoc] = &[
         help: "Days a trashed model stays restorable before it is deleted for good (1-3650).",
     },
     VariableDoc {
-        name: "VAULT_API_TOKEN",
-        default: "(unset: the API is open to whoever reaches VAULT_BIND)",
-        help: "Shared secret for the REST API (Authorization: Bearer or X-Api-Key), at least 16 characters. Set it whenever VAULT_BIND is not loopback.",
+        name: "VAULT_ADMIN_USERNAME",
+        default: "(unset: the first visit shows the setup page)",
+        help: "With VAULT_ADMIN_PASSWORD: creates this admin at boot when no admin exists yet. Ignored afterwards.",
+    },
+    VariableDoc {
+        name: "VAULT_ADMIN_PASSWORD",
+        default: "(unset)",
+        help: "The password of VAULT_ADMIN_USERNAME (at least 8 characters). Never logged; change it in the UI after the first sign-in.",
+    },
+    VariableDoc {
+        name: "VAULT_DEFAULT_ROLE",
+        default: "view",
+        help: "What every signed-in user may do with models outside any collection: none, view or edit. Collections grant roles per user.",
+    },
+    VariableDoc {
+        name: "VAULT_SESSION_IDLE_HOURS",
+        default: "168",
+        help: "A browser session ends after this many hours without a request (1-8760).",
+    },
+    VariableDoc {
+        name: "VAULT_SESSION_MAX_DAYS",
+        default: "30",
+        help: "A browser session ends this many days after sign-in, however active (1-3650).",
+    },
+    VariableDoc {
+        name: "VAULT_COOKIE_SECURE",
+        default: "auto",
+        help: "Mark the session cookie Secure: auto (when the request came over HTTPS, as told by X-Forwarded-Proto behind a trusted proxy), always, or never.",
+    },
+    VariableDoc {
+        name: "VAULT_TRUST_PROXY",
+        default: "false",
+        help: "Believe X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host (set it only behind a reverse proxy that sets them).",
+    },
+    VariableDoc {
+        name: "VAULT_LOGIN_ATTEMPTS_PER_MINUTE",
+        default: "5",
+        help: "Sign-in attempts allowed per account per minute (1-1000); more get HTTP 429 with the seconds to wait.",
+    },
+    VariableDoc {
+        name: "VAULT_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP",
+        default: "20",
+        help: "Sign-in attempts allowed per client address per minute (1-10000).",
+    },
+    VariableDoc {
+        name: "VAULT_ARGON2_MEMORY_KIB",
+        default: "19456",
+        help: "Argon2id memory cost for password hashes in KiB (8192-1048576). Existing hashes keep their parameters.",
+    },
+    VariableDoc {
+        name: "VAULT_ARGON2_ITERATIONS",
+        default: "2",
+        help: "Argon2id time cost (1-20).",
+    },
+    VariableDoc {
+        name: "VAULT_ARGON2_PARALLELISM",
+        default: "1",
+        help: "Argon2id lanes (1-16).",
     },
     VariableDoc {
         name: "VAULT_MAX_UPLOAD_MB",
@@ -186,16 +241,7 @@ impl Settings {
 
         let site_dir = PathBuf::from(get("VAULT_SITE_DIR").unwrap_or_else(|| "target/site".into()));
         let trash_retention_days = parse_number(&get, "VAULT_TRASH_RETENTION_DAYS", 30, 1..=3650)?;
-        let api_token = get("VAULT_API_TOKEN").map(|t| t.trim().to_owned());
-        if let Some(token) = &api_token
-            && token.len() < 16
-        {
-            return Err(ConfigError {
-                variable: "VAULT_API_TOKEN",
-                value: "***".into(),
-                reason: format!("use at least 16 characters (got {})", token.len()),
-            });
-        }
+        let auth = AuthSettings::from_lookup(&get)?;
         let max_upload_mb: u64 = parse_number(&get, "VAULT_MAX_UPLOAD_MB", 1024, 1..=1_048_576)?;
         let ingest_concurrency = parse_number(&get, "VAULT_INGEST_CONCURRENCY", 2, 1..=64)?;
         let blob_gc_grace_hours = parse_number(&get, "VAULT_BLOB_GC_GRACE_HOURS", 24, 1..=8760)?;
@@ -209,7 +255,7 @@ impl Settings {
             log,
             site_dir,
             trash_retention_days,
-            api_token,
+            auth,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
             ingest_concurrency,
             blob_gc_grace_hours,
@@ -220,6 +266,174 @@ impl Settings {
     /// The database engine `database_url` points at.
     pub fn database_kind(&self) -> DatabaseKind {
         database_kind_of(&self.database_url).unwrap_or(DatabaseKind::Sqlite)
+    }
+}
+
+/// When the session cookie carries the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSecure {
+    /// When the request came over HTTPS.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What every signed-in user may do outside any collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultRole {
+    /// Nothing: uncollected models are admin-only.
+    None,
+    /// See them.
+    View,
+    /// See, upload, edit, trash and restore them.
+    Edit,
+}
+
+/// The sign-in and authorisation settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// `VAULT_ADMIN_USERNAME` + `VAULT_ADMIN_PASSWORD`: the admin made at boot.
+    pub bootstrap_admin: Option<(String, String)>,
+    /// `VAULT_DEFAULT_ROLE`.
+    pub default_role: DefaultRole,
+    /// `VAULT_SESSION_IDLE_HOURS`.
+    pub session_idle_hours: u32,
+    /// `VAULT_SESSION_MAX_DAYS`.
+    pub session_max_days: u32,
+    /// `VAULT_COOKIE_SECURE`.
+    pub cookie_secure: CookieSecure,
+    /// `VAULT_TRUST_PROXY`.
+    pub trust_proxy: bool,
+    /// `VAULT_LOGIN_ATTEMPTS_PER_MINUTE`.
+    pub login_per_account_per_minute: u32,
+    /// `VAULT_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP`.
+    pub login_per_ip_per_minute: u32,
+    /// `VAULT_ARGON2_MEMORY_KIB`.
+    pub argon2_memory_kib: u32,
+    /// `VAULT_ARGON2_ITERATIONS`.
+    pub argon2_iterations: u32,
+    /// `VAULT_ARGON2_PARALLELISM`.
+    pub argon2_parallelism: u32,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field(
+                "bootstrap_admin",
+                &self.bootstrap_admin.as_ref().map(|(name, _)| (name, "***")),
+            )
+            .field("default_role", &self.default_role)
+            .field("session_idle_hours", &self.session_idle_hours)
+            .field("session_max_days", &self.session_max_days)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("trust_proxy", &self.trust_proxy)
+            .field(
+                "login_per_account_per_minute",
+                &self.login_per_account_per_minute,
+            )
+            .field("login_per_ip_per_minute", &self.login_per_ip_per_minute)
+            .field("argon2_memory_kib", &self.argon2_memory_kib)
+            .field("argon2_iterations", &self.argon2_iterations)
+            .field("argon2_parallelism", &self.argon2_parallelism)
+            .finish()
+    }
+}
+
+impl AuthSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bootstrap_admin = match (get("VAULT_ADMIN_USERNAME"), get("VAULT_ADMIN_PASSWORD")) {
+            (Some(name), Some(password)) => {
+                if password.chars().count() < 8 {
+                    return Err(ConfigError {
+                        variable: "VAULT_ADMIN_PASSWORD",
+                        value: "***".into(),
+                        reason: "use at least 8 characters".into(),
+                    });
+                }
+                Some((name.trim().to_owned(), password))
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "VAULT_ADMIN_PASSWORD",
+                    value: String::new(),
+                    reason: "VAULT_ADMIN_USERNAME is set, so set the admin's password too".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "VAULT_ADMIN_USERNAME",
+                    value: String::new(),
+                    reason: "VAULT_ADMIN_PASSWORD is set, so name the admin too".into(),
+                });
+            }
+        };
+        let default_role = match get("VAULT_DEFAULT_ROLE").as_deref().map(str::trim) {
+            None | Some("view") => DefaultRole::View,
+            Some("none") => DefaultRole::None,
+            Some("edit") => DefaultRole::Edit,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "VAULT_DEFAULT_ROLE",
+                    value: other.to_owned(),
+                    reason: "expected none, view or edit".into(),
+                });
+            }
+        };
+        let cookie_secure = match get("VAULT_COOKIE_SECURE").as_deref().map(str::trim) {
+            None | Some("auto") => CookieSecure::Auto,
+            Some("always" | "true") => CookieSecure::Always,
+            Some("never" | "false") => CookieSecure::Never,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "VAULT_COOKIE_SECURE",
+                    value: other.to_owned(),
+                    reason: "expected auto, always or never".into(),
+                });
+            }
+        };
+        let trust_proxy = match get("VAULT_TRUST_PROXY").as_deref().map(str::trim) {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "VAULT_TRUST_PROXY",
+                    value: other.to_owned(),
+                    reason: "expected true or false".into(),
+                });
+            }
+        };
+        Ok(Self {
+            bootstrap_admin,
+            default_role,
+            session_idle_hours: parse_number(get, "VAULT_SESSION_IDLE_HOURS", 168, 1..=8760)?,
+            session_max_days: parse_number(get, "VAULT_SESSION_MAX_DAYS", 30, 1..=3650)?,
+            cookie_secure,
+            trust_proxy,
+            login_per_account_per_minute: parse_number(
+                get,
+                "VAULT_LOGIN_ATTEMPTS_PER_MINUTE",
+                5,
+                1..=1000,
+            )?,
+            login_per_ip_per_minute: parse_number(
+                get,
+                "VAULT_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP",
+                20,
+                1..=10_000,
+            )?,
+            argon2_memory_kib: parse_number(
+                get,
+                "VAULT_ARGON2_MEMORY_KIB",
+                19_456,
+                8192..=1_048_576,
+            )?,
+            argon2_iterations: parse_number(get, "VAULT_ARGON2_ITERATIONS", 2, 1..=20)?,
+            argon2_parallelism: parse_number(get, "VAULT_ARGON2_PARALLELISM", 1, 1..=16)?,
+        })
     }
 }
 

@@ -21,9 +21,18 @@ pub enum ServiceError {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// The caller is not signed in, or their credentials are wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The caller may not do this.
     #[error("you do not have permission to do this")]
     Forbidden,
+    /// Too many attempts in a short time.
+    #[error("too many attempts; retry in {retry_after_s} s")]
+    RateLimited {
+        /// Seconds until a retry can succeed.
+        retry_after_s: u64,
+    },
     /// A size limit was exceeded.
     #[error("{0}")]
     TooLarge(String),
@@ -49,6 +58,15 @@ impl From<ServiceError> for AppError {
                 code: ErrorCode::Invalid,
                 message: reason,
                 field: Some(field.to_owned()),
+                retry_after_s: None,
+            },
+            ServiceError::Unauthenticated(m) => AppError::new(ErrorCode::Unauthenticated, m),
+            ServiceError::RateLimited { retry_after_s } => AppError {
+                retry_after_s: Some(retry_after_s),
+                ..AppError::new(
+                    ErrorCode::RateLimited,
+                    format!("Too many sign-in attempts. Try again in {retry_after_s} s."),
+                )
             },
             ServiceError::Forbidden => AppError::new(
                 ErrorCode::Forbidden,

@@ -179,7 +179,7 @@ pub async fn list_settings(
     state: &AppState,
     actor: &Actor,
 ) -> Result<RuntimeSettings, ServiceError> {
-    actor.require_editor()?;
+    actor.require_admin()?;
     let rows = overlay(state).await?;
     let items = Key::ALL
         .into_iter()
@@ -208,9 +208,7 @@ pub async fn update_settings(
     actor: &Actor,
     params: UpdateSettingsParams,
 ) -> Result<RuntimeSettings, ServiceError> {
-    if !actor.is_admin {
-        return Err(ServiceError::Forbidden);
-    }
+    actor.require_admin()?;
     let mut changes = Vec::new();
     for (name, value) in &params.values {
         let key = Key::parse(name).ok_or_else(|| ServiceError::Invalid {
@@ -242,6 +240,15 @@ pub async fn update_settings(
             .await?;
         }
     }
+    let keys: Vec<&str> = params.values.keys().map(String::as_str).collect();
+    crate::backend::auth::audit::record(
+        &*txn,
+        actor,
+        "settings.update",
+        "settings",
+        keys.join(", "),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(keys = ?params.values.keys().collect::<Vec<_>>(), "runtime settings changed");
     list_settings(state, actor).await

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
 use super::auth::Actor;
+use super::auth::limiter::LoginLimiter;
 use super::config::Settings;
 use super::db::write::{WriteGate, WriteTxn, begin_write};
 use super::jobs::worker::Background;
@@ -24,8 +25,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Serialises write transactions on SQLite (see `db::write`).
     pub write_gate: WriteGate,
-    /// The caller in single-admin mode (until sign-in lands).
-    pub admin: Actor,
+    /// The vault itself, for maintenance jobs and command-line tools.
+    pub system: Actor,
+    /// Sign-in attempt limits (per account and per client address).
+    pub login_limiter: Arc<LoginLimiter>,
     /// Where blobs and thumbnails live (local disk or S3; callers never branch).
     pub storage: Storage,
     /// Wake-ups and ingest slots for background work.

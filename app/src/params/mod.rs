@@ -1,5 +1,6 @@
 //! Request shapes shared by forms, server functions and REST (both targets).
 
+pub mod auth;
 pub mod collections;
 pub mod jobs;
 pub mod models;

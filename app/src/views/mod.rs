@@ -2,6 +2,7 @@
 //! functions and the UI share. Each submodule owns one resource's shapes; the
 //! ssr-only code that builds a view sits at the bottom of the same file.
 
+pub mod auth;
 pub mod collections;
 pub mod jobs;
 pub mod models;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use app::backend::auth::Actor;
+use app::backend::auth::limiter::LoginLimiter;
 use app::backend::config::Settings;
 use app::backend::db::write::WriteGate;
 use app::backend::error::ServiceError;
@@ -186,15 +187,15 @@ impl TestVault {
         let store = LocalStore::open(settings.data_dir.clone())
             .await
             .expect("open local storage");
-        let admin = app::backend::auth::builtin_admin(&test.db)
-            .await
-            .expect("built-in admin");
+        let admin = app::backend::auth::Actor::system();
+        let login_limiter = Arc::new(LoginLimiter::new(&settings.auth));
         let state = AppState {
             db: test.db.clone(),
             write_gate: WriteGate::for_kind(settings.database_kind()),
             settings: Arc::new(settings),
             leptos_options: LeptosOptions::builder().output_name("printstash").build(),
-            admin: admin.clone(),
+            system: admin.clone(),
+            login_limiter,
             storage: Arc::new(store),
             background: Background::new(2),
         };

@@ -10,11 +10,7 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 
 fn invalid(field: Option<&str>, message: String) -> ApiError {
-    ApiError(AppError {
-        code: ErrorCode::Invalid,
-        message,
-        field: field.map(str::to_owned),
-    })
+    ApiError(AppError::invalid(field, message))
 }
 
 /// A JSON body.

@@ -1,5 +1,7 @@
-//! HTTP adapters: REST routes, the error envelope, request tracing.
+//! HTTP adapters: REST routes, authentication and CSRF, the error envelope,
+//! request tracing.
 
+pub mod authn;
 pub mod caller;
 pub mod download;
 pub mod error;

@@ -31,6 +31,7 @@ fn make_span(request: &Request<axum::body::Body>) -> Span {
         request.id = id,
         http.method = %request.method(),
         http.path = %request.uri().path(),
+        user = tracing::field::Empty,
     )
 }
 

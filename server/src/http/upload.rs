@@ -40,11 +40,10 @@ impl UploadForm {
         self.text(name)
             .map(|v| {
                 v.parse().map_err(|_| {
-                    ApiError(AppError {
-                        code: ErrorCode::Invalid,
-                        message: format!("{name} must be a whole number, got \"{v}\"."),
-                        field: Some(name.to_owned()),
-                    })
+                    ApiError(AppError::invalid(
+                        Some(name),
+                        format!("{name} must be a whole number, got \"{v}\"."),
+                    ))
                 })
             })
             .transpose()
@@ -52,11 +51,7 @@ impl UploadForm {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError(AppError {
-        code: ErrorCode::Invalid,
-        message: message.into(),
-        field: Some("file".into()),
-    })
+    ApiError(AppError::invalid(Some("file"), message.into()))
 }
 
 fn multipart_error(err: MultipartError) -> ApiError {
@@ -117,18 +112,19 @@ async fn read_text(mut field: Field<'_>) -> Result<String, ApiError> {
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
             return Err(ApiError(AppError {
-                code: ErrorCode::TooLarge,
-                message: format!("The form field \"{name}\" is longer than 64 KiB."),
-                field: Some(name),
+                field: Some(name.clone()),
+                ..AppError::new(
+                    ErrorCode::TooLarge,
+                    format!("The form field \"{name}\" is longer than 64 KiB."),
+                )
             }));
         }
         bytes.extend_from_slice(&chunk);
     }
     String::from_utf8(bytes).map_err(|_| {
-        ApiError(AppError {
-            code: ErrorCode::Invalid,
-            message: format!("The form field \"{name}\" is not UTF-8 text."),
-            field: Some(name),
-        })
+        ApiError(AppError::invalid(
+            Some(&name),
+            format!("The form field \"{name}\" is not UTF-8 text."),
+        ))
     })
 }

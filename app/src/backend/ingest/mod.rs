@@ -35,6 +35,7 @@ use crate::backend::services::{blobs, collections, models as model_service, revi
 use crate::backend::state::AppState;
 use crate::backend::storage::{StagedFile, StorageError, StorageKey, ThumbFormat};
 use crate::backend::thumbs::render::RenderOptions;
+use crate::views::auth::Role;
 use crate::views::models::{IngestOutcome, Outcome};
 use analyze::Analysis;
 
@@ -109,7 +110,7 @@ pub async fn persist_artifact(
     target: IngestTarget,
     upload: Upload,
 ) -> Result<IngestOutcome, ServiceError> {
-    actor.require_editor()?;
+    authorize_target(&state.db, actor, &target).await?;
     let filename = clean_filename(&upload.filename)?;
     if upload.staged.size_bytes() == 0 {
         return Err(ServiceError::Invalid {
@@ -169,7 +170,7 @@ pub async fn persist_artifact(
             .one(&state.db)
             .await?
     {
-        return Ok(duplicate_outcome(existing));
+        return duplicate_outcome(actor, existing);
     }
 
     // 3. Bytes into canonical storage (blob row first, so a crash leaves a findable orphan).
@@ -204,7 +205,7 @@ pub async fn persist_artifact(
                 .one(&*txn)
                 .await?
             {
-                return Ok(duplicate_outcome(existing));
+                return duplicate_outcome(actor, existing);
             }
             if let Some(collection) = collection_id {
                 collections::ensure_exists(&*txn, *collection, "collection_id").await?;
@@ -219,7 +220,7 @@ pub async fn persist_artifact(
                 identity_hash: Set(identity.clone()),
                 identity_kind: Set(identity_kind.to_owned()),
                 collection_id: Set(*collection_id),
-                created_by: Set(Some(actor.user_id)),
+                created_by: Set(actor.user_id),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -261,7 +262,7 @@ pub async fn persist_artifact(
             .as_ref()
             .map(|(_, grid)| grid.as_str().to_owned())),
         processing_error: Set(analysis.error.clone()),
-        uploaded_by: Set(Some(actor.user_id)),
+        uploaded_by: Set(actor.user_id),
         created_at: Set(now),
         ..Default::default()
     }
@@ -301,8 +302,44 @@ pub async fn persist_artifact(
     }
 }
 
-fn duplicate_outcome(existing: models::Model) -> IngestOutcome {
-    if existing.deleted_at.is_some() {
+/// Fails unless the caller may add to the target: edit rights where the new
+/// model goes, or on the existing model.
+pub(crate) async fn authorize_target(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    target: &IngestTarget,
+) -> Result<(), ServiceError> {
+    match target {
+        IngestTarget::NewModel { collection_id, .. } => {
+            match (actor.role_in(*collection_id), collection_id) {
+                (Some(role), _) if role >= Role::Edit => Ok(()),
+                // A hidden collection reads exactly like a missing one.
+                (None, Some(id)) => Err(ServiceError::Invalid {
+                    field: "collection_id",
+                    reason: format!("Collection {id} does not exist."),
+                }),
+                _ => Err(ServiceError::Forbidden),
+            }
+        }
+        IngestTarget::Existing(id) => model_service::model_for(db, actor, *id, Role::Edit)
+            .await
+            .map(|_| ()),
+    }
+}
+
+/// The answer for an upload whose model exists already. A model the caller
+/// may not see is not named (its existence is all they learn).
+fn duplicate_outcome(
+    actor: &Actor,
+    existing: models::Model,
+) -> Result<IngestOutcome, ServiceError> {
+    if actor.role_in(existing.collection_id).is_none() {
+        return Err(ServiceError::Conflict(
+            "This file is already in the vault, in a collection you cannot see; ask an admin for access."
+                .into(),
+        ));
+    }
+    Ok(if existing.deleted_at.is_some() {
         IngestOutcome::DuplicateInTrash {
             model_id: existing.id,
             restore_url: format!("/api/v1/models/{}/restore", existing.id),
@@ -313,7 +350,7 @@ fn duplicate_outcome(existing: models::Model) -> IngestOutcome {
             model_id: existing.id,
             model_name: existing.name,
         }
-    }
+    })
 }
 
 async fn next_version(db: &impl ConnectionTrait, model_id: i32) -> Result<i32, ServiceError> {

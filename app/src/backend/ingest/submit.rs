@@ -44,7 +44,6 @@ async fn precheck(
     actor: &Actor,
     request: &IngestRequest,
 ) -> Result<(), ServiceError> {
-    actor.require_editor()?;
     let filename = clean_filename(&request.upload.filename)?;
     if request.upload.staged.size_bytes() == 0 {
         return Err(ServiceError::Invalid {
@@ -83,7 +82,7 @@ async fn precheck(
             ..
         } => {}
     }
-    Ok(())
+    super::authorize_target(&state.db, actor, &request.target).await
 }
 
 /// The first bytes of a staged file (enough for type detection).
@@ -152,7 +151,7 @@ pub async fn submit(
         &state.db,
         JobKind::Ingest,
         Some(payload),
-        Some(actor.user_id),
+        actor.user_id,
         "waiting for a free slot",
     )
     .await?;

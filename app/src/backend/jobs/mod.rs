@@ -137,7 +137,7 @@ pub async fn get_job(state: &AppState, actor: &Actor, id: i32) -> Result<JobView
         .one(&state.db)
         .await?
         .ok_or(ServiceError::NotFound("job"))?;
-    if !actor.is_admin && row.created_by != Some(actor.user_id) {
+    if !actor.is_admin && row.created_by != actor.user_id {
         return Err(ServiceError::NotFound("job"));
     }
     Ok(row.into())
@@ -157,7 +157,7 @@ pub async fn list_jobs(
         query = query.filter(jobs::Column::Kind.eq(kind.as_str()));
     }
     if !actor.is_admin {
-        query = query.filter(jobs::Column::CreatedBy.eq(actor.user_id));
+        query = query.filter(jobs::Column::CreatedBy.eq(actor.user_id.unwrap_or(-1)));
     }
     Ok(query
         .all(&state.db)
@@ -274,7 +274,7 @@ pub async fn queue_job(
     }
     let payload = (params.kind == JobKind::ThumbnailRebuild)
         .then(|| serde_json::json!({ "only_missing": params.only_missing }));
-    match worker::queue_maintenance(state, params.kind, payload, Some(actor.user_id)).await? {
+    match worker::queue_maintenance(state, params.kind, payload, actor.user_id).await? {
         Some(job) => Ok(job.into()),
         None => Err(ServiceError::Conflict(format!(
             "A {} job is already waiting or running; see GET /api/v1/jobs?kind={}.",

@@ -150,7 +150,7 @@ async fn execute(
     };
     match JobKind::parse(&job.kind) {
         Some(JobKind::TrashExpiry) => {
-            let purged = model_service::purge_expired_trash(state, &state.admin).await?;
+            let purged = model_service::purge_expired_trash(state, &state.system).await?;
             Ok((
                 format!("purged {purged} expired model(s)"),
                 serde_json::json!({ "purged": purged }),

@@ -128,8 +128,16 @@ fn cursor_sql_value(value: &CursorValue, sort: ModelSort) -> Result<SimpleExpr, 
 }
 
 /// The WHERE clause shared by the page query (and later the facets).
-async fn filters(state: &AppState, params: &ListModelsParams) -> Result<Condition, ServiceError> {
+async fn filters(
+    state: &AppState,
+    actor: &Actor,
+    params: &ListModelsParams,
+) -> Result<Condition, ServiceError> {
     let mut cond = Condition::all().add(scopes::live::<models::Entity>());
+    // Only what the caller may see: part of the query, so pages and counts agree.
+    if let Some(visible) = actor.visible_in(models::Column::CollectionId) {
+        cond = cond.add(visible);
+    }
     if let Some(cid) = params.collection_id {
         let ids = if params.direct {
             vec![cid]
@@ -199,7 +207,7 @@ struct FileCount {
 /// One page of live models matching `params`.
 pub async fn list_models(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
     params: &ListModelsParams,
 ) -> Result<Page<ModelCard>, ServiceError> {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
@@ -209,7 +217,7 @@ pub async fn list_models(
     } else {
         SortOrder::Desc
     });
-    let mut cond = filters(state, params).await?;
+    let mut cond = filters(state, actor, params).await?;
     if let Some(text) = &params.cursor {
         let cursor = decode_cursor(text)?;
         let value = cursor_sql_value(&cursor.v, sort)?;
@@ -325,10 +333,10 @@ pub async fn cards(
 /// (the cursor, sort and limit do not apply).
 pub async fn facets(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
     params: &ListModelsParams,
 ) -> Result<Facets, ServiceError> {
-    let cond = filters(state, params).await?;
+    let cond = filters(state, actor, params).await?;
     let matching = || {
         models::Entity::find()
             .select_only()

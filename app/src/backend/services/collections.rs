@@ -9,24 +9,52 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::backend::auth::Actor;
+use crate::backend::auth::{Actor, audit};
 use crate::backend::db::entities::{collections, models};
 use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::params::collections::{CreateCollectionParams, UpdateCollectionParams};
+use crate::views::auth::Role;
 use crate::views::collections::{CollectionDeleted, CollectionNode};
 
 const MAX_NAME_CHARS: usize = 200;
 
-/// The whole tree with live-model counts, roots sorted by name.
+/// The tree as far as the caller may see it, with live-model counts, roots
+/// sorted by name. A visible collection whose parent is hidden shows as a root.
 pub async fn list_collections(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
 ) -> Result<Vec<CollectionNode>, ServiceError> {
-    let rows = collections::Entity::find().all(&state.db).await?;
+    let mut rows = collections::Entity::find().all(&state.db).await?;
+    if let Some(visible) = actor.visible_collections() {
+        let visible: HashSet<i32> = visible.into_iter().collect();
+        rows.retain(|c| visible.contains(&c.id));
+        for row in &mut rows {
+            if row.parent_id.is_some_and(|p| !visible.contains(&p)) {
+                row.parent_id = None;
+            }
+        }
+    }
     let counts = live_counts(&state.db).await?;
     Ok(CollectionNode::build_tree(&rows, &counts))
+}
+
+/// Fails unless the caller may create collections under `parent` (a
+/// collection admin there; at the top level only a vault admin).
+fn require_structure_rights(actor: &Actor, parent: Option<i32>) -> Result<(), ServiceError> {
+    match parent {
+        None => actor.require_admin(),
+        Some(p) => match actor.role_in(Some(p)) {
+            Some(Role::Admin) => Ok(()),
+            Some(_) => Err(ServiceError::Forbidden),
+            // A hidden collection reads exactly like a missing one.
+            None => Err(ServiceError::Invalid {
+                field: "parent_id",
+                reason: format!("Collection {p} does not exist."),
+            }),
+        },
+    }
 }
 
 /// One collection with its subtree.
@@ -140,7 +168,6 @@ pub(crate) async fn ensure_exists(
 /// missing levels; returns the last one's id. Used by uploads that name a
 /// collection the way the original's `collection` form field did.
 pub async fn ensure_path(state: &AppState, actor: &Actor, path: &str) -> Result<i32, ServiceError> {
-    actor.require_editor()?;
     let names: Vec<&str> = path
         .split('/')
         .map(str::trim)
@@ -173,8 +200,11 @@ pub async fn ensure_path(state: &AppState, actor: &Actor, path: &str) -> Result<
             .iter()
             .find(|c| c.name.to_lowercase() == name.to_lowercase());
         parent = Some(match found {
-            Some(existing) => existing.id,
+            // A level the caller cannot see is "not found", never revealed.
+            Some(existing) if actor.role_in(Some(existing.id)).is_some() => existing.id,
+            Some(_) => return Err(ServiceError::NotFound("collection")),
             None => {
+                require_structure_rights(actor, parent)?;
                 let now = chrono::Utc::now();
                 collections::ActiveModel {
                     name: Set(name),
@@ -190,7 +220,8 @@ pub async fn ensure_path(state: &AppState, actor: &Actor, path: &str) -> Result<
         });
     }
     txn.commit().await?;
-    parent.ok_or(ServiceError::NotFound("collection"))
+    let id = parent.ok_or(ServiceError::NotFound("collection"))?;
+    Ok(id)
 }
 
 /// Creates a collection under `parent_id` (or at the root).
@@ -199,12 +230,12 @@ pub async fn create_collection(
     actor: &Actor,
     params: CreateCollectionParams,
 ) -> Result<CollectionNode, ServiceError> {
-    actor.require_editor()?;
     let name = clean_name(&params.name)?;
     let txn = state.begin_write().await?;
     if let Some(parent) = params.parent_id {
         ensure_exists(&*txn, parent, "parent_id").await?;
     }
+    require_structure_rights(actor, params.parent_id)?;
     ensure_unique_sibling(&*txn, params.parent_id, &name, None).await?;
     let now = chrono::Utc::now();
     let row = collections::ActiveModel {
@@ -229,17 +260,20 @@ pub async fn update_collection(
     id: i32,
     params: UpdateCollectionParams,
 ) -> Result<CollectionNode, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
     let current = collections::Entity::find_by_id(id)
         .one(&*txn)
         .await?
         .ok_or(ServiceError::NotFound("collection"))?;
+    actor.require(Some(id), Role::Admin, "collection")?;
     let name = match &params.name {
         Some(n) => clean_name(n)?,
         None => current.name.clone(),
     };
     let parent_id = params.parent_id.unwrap_or(current.parent_id);
+    if parent_id != current.parent_id {
+        require_structure_rights(actor, parent_id)?;
+    }
     if let Some(new_parent) = parent_id {
         ensure_exists(&*txn, new_parent, "parent_id").await?;
         let all = collections::Entity::find().all(&*txn).await?;
@@ -296,44 +330,56 @@ fn subtree(all: &[collections::Model], root: i32) -> Vec<i32> {
 }
 
 /// Deletes a collection and its sub-collections; their live models go to the
-/// trash (restorable, landing at the root when restored).
+/// trash (restorable, landing in the parent collection, or outside any
+/// collection for a top-level one).
 pub async fn delete_collection(
     state: &AppState,
     actor: &Actor,
     id: i32,
 ) -> Result<CollectionDeleted, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
     let all = collections::Entity::find().all(&*txn).await?;
-    if !all.iter().any(|c| c.id == id) {
+    let Some(doomed) = all.iter().find(|c| c.id == id) else {
         return Err(ServiceError::NotFound("collection"));
-    }
+    };
+    actor.require(Some(id), Role::Admin, "collection")?;
+    // The models land in the parent (whose viewers could see them already);
+    // a top-level collection's land outside any collection, so only a vault
+    // admin may delete one.
+    let landing = doomed.parent_id;
+    require_structure_rights(actor, landing)?;
     let ids = subtree(&all, id);
     let now = chrono::Utc::now();
     let trashed = models::Entity::update_many()
         .col_expr(models::Column::DeletedAt, Expr::value(now))
         .col_expr(models::Column::DeletedBy, Expr::value(actor.user_id))
-        .col_expr(
-            models::Column::CollectionId,
-            Expr::value(Option::<i32>::None),
-        )
+        .col_expr(models::Column::CollectionId, Expr::value(landing))
         .filter(scopes::live::<models::Entity>())
         .filter(models::Column::CollectionId.is_in(ids.clone()))
         .exec(&*txn)
         .await?
         .rows_affected;
-    // Trashed models keep no link to the deleted tree (they restore to the root).
+    // Trashed models keep no link to the deleted tree (they restore to the parent).
     models::Entity::update_many()
-        .col_expr(
-            models::Column::CollectionId,
-            Expr::value(Option::<i32>::None),
-        )
+        .col_expr(models::Column::CollectionId, Expr::value(landing))
         .filter(models::Column::CollectionId.is_in(ids.clone()))
         .exec(&*txn)
         .await?;
     for cid in ids.iter().rev() {
         collections::Entity::delete_by_id(*cid).exec(&*txn).await?;
     }
+    audit::record(
+        &*txn,
+        actor,
+        "collection.delete",
+        format!("collection:{id}"),
+        format!(
+            "\"{}\": {} collection(s) removed, {trashed} model(s) to the trash",
+            doomed.name,
+            ids.len()
+        ),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(
         collection.id = id,

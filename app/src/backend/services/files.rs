@@ -4,10 +4,11 @@
 use sea_orm::EntityTrait;
 
 use crate::backend::auth::Actor;
-use crate::backend::db::entities::files;
+use crate::backend::db::entities::{files, models};
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::backend::storage::StorageKey;
+use crate::views::auth::Role;
 
 /// What to stream for one request.
 #[derive(Debug, Clone)]
@@ -32,20 +33,31 @@ fn content_type_of(kind: &str) -> &'static str {
     }
 }
 
-async fn find_file(state: &AppState, file_id: i32) -> Result<files::Model, ServiceError> {
-    files::Entity::find_by_id(file_id)
+/// The file, if the caller may see the model it belongs to.
+async fn find_file(
+    state: &AppState,
+    actor: &Actor,
+    file_id: i32,
+) -> Result<files::Model, ServiceError> {
+    let file = files::Entity::find_by_id(file_id)
         .one(&state.db)
         .await?
-        .ok_or(ServiceError::NotFound("file"))
+        .ok_or(ServiceError::NotFound("file"))?;
+    let model = models::Entity::find_by_id(file.model_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("file"))?;
+    actor.require(model.collection_id, Role::View, "file")?;
+    Ok(file)
 }
 
 /// The original bytes of an artifact.
 pub async fn download_file(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
     file_id: i32,
 ) -> Result<StoredObject, ServiceError> {
-    let file = find_file(state, file_id).await?;
+    let file = find_file(state, actor, file_id).await?;
     let key: StorageKey = crate::backend::storage::StorageKey::blob(
         &file
             .sha256
@@ -64,11 +76,11 @@ pub async fn download_file(
 /// everything new; legacy PNG keys are served as PNG.
 pub async fn file_thumbnail(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
     file_id: i32,
     grid: bool,
 ) -> Result<StoredObject, ServiceError> {
-    let file = find_file(state, file_id).await?;
+    let file = find_file(state, actor, file_id).await?;
     let key_text = if grid {
         file.thumbnail_grid_key.or(file.thumbnail_key)
     } else {

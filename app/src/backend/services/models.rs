@@ -8,7 +8,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use crate::backend::auth::Actor;
+use crate::backend::auth::{Actor, audit};
 use crate::backend::db::entities::{
     blobs, collections, file_metadata, files, model_tags, models, tags,
 };
@@ -16,6 +16,7 @@ use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::params::models::UpdateModelParams;
+use crate::views::auth::Role;
 use crate::views::models::{FileKind, ModelDetail, TagRef, TrashItem, VaultStats};
 
 const MAX_NAME_CHARS: usize = 255;
@@ -46,16 +47,29 @@ pub async fn model_tag_refs(
     Ok(refs)
 }
 
+/// Loads a model (live or trashed) and checks the caller has `needed` where
+/// it lives; a model the caller cannot see is "not found".
+pub async fn model_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i32,
+    needed: Role,
+) -> Result<models::Model, ServiceError> {
+    let model = models::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("model"))?;
+    actor.require(model.collection_id, needed, "model")?;
+    Ok(model)
+}
+
 /// The detail view of a model (live or in the trash).
 pub async fn get_model(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
     id: i32,
 ) -> Result<ModelDetail, ServiceError> {
-    let model = models::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound("model"))?;
+    let model = model_for(&state.db, actor, id, Role::View).await?;
     let all_files = files::Entity::find()
         .filter(files::Column::ModelId.eq(id))
         .all(&state.db)
@@ -146,12 +160,8 @@ pub async fn update_model(
     id: i32,
     params: UpdateModelParams,
 ) -> Result<ModelDetail, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
-    let model = models::Entity::find_by_id(id)
-        .one(&*txn)
-        .await?
-        .ok_or(ServiceError::NotFound("model"))?;
+    let model = model_for(&*txn, actor, id, Role::Edit).await?;
     let searchable_changed = params.name.is_some() || params.description.is_some();
     let mut row: models::ActiveModel = model.into();
     if let Some(name) = &params.name {
@@ -178,6 +188,16 @@ pub async fn update_model(
                 reason: format!("Collection {cid} does not exist."),
             });
         }
+        match (actor.role_in(collection), collection) {
+            (Some(role), _) if role >= Role::Edit => {}
+            (None, Some(cid)) => {
+                return Err(ServiceError::Invalid {
+                    field: "collection_id",
+                    reason: format!("Collection {cid} does not exist."),
+                });
+            }
+            _ => return Err(ServiceError::Forbidden),
+        }
         row.collection_id = Set(collection);
     }
     row.updated_at = Set(chrono::Utc::now());
@@ -194,8 +214,8 @@ pub async fn update_model(
 
 /// Moves a live model to the trash.
 pub async fn trash_model(state: &AppState, actor: &Actor, id: i32) -> Result<(), ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
+    model_for(&*txn, actor, id, Role::Edit).await?;
     let changed = models::Entity::update_many()
         .col_expr(models::Column::DeletedAt, Expr::value(chrono::Utc::now()))
         .col_expr(models::Column::DeletedBy, Expr::value(actor.user_id))
@@ -218,8 +238,8 @@ pub async fn restore_model(
     actor: &Actor,
     id: i32,
 ) -> Result<ModelDetail, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
+    model_for(&*txn, actor, id, Role::Edit).await?;
     let changed = models::Entity::update_many()
         .col_expr(
             models::Column::DeletedAt,
@@ -262,14 +282,22 @@ pub async fn hard_delete_model(db: &impl ConnectionTrait, id: i32) -> Result<(),
 
 /// Permanently deletes one trashed model.
 pub async fn purge_model(state: &AppState, actor: &Actor, id: i32) -> Result<(), ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
-    models::Entity::find_by_id(id)
+    let model = models::Entity::find_by_id(id)
         .filter(scopes::trashed::<models::Entity>())
         .one(&*txn)
         .await?
         .ok_or(ServiceError::NotFound("trashed model"))?;
+    actor.require(model.collection_id, Role::Admin, "trashed model")?;
     hard_delete_model(&*txn, id).await?;
+    audit::record(
+        &*txn,
+        actor,
+        "model.purge",
+        format!("model:{id}"),
+        format!("name \"{}\"", model.name),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(model.id = id, "model purged");
     Ok(())
@@ -282,7 +310,7 @@ pub async fn purge_trash(
     actor: &Actor,
     older_than: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<u64, ServiceError> {
-    actor.require_editor()?;
+    actor.require_admin()?;
     let mut query = models::Entity::find().filter(scopes::trashed::<models::Entity>());
     if let Some(cutoff) = older_than {
         query = query.filter(models::Column::DeletedAt.lt(cutoff));
@@ -298,19 +326,35 @@ pub async fn purge_trash(
         for id in chunk {
             hard_delete_model(&*txn, *id).await?;
         }
+        let what = if older_than.is_some() {
+            "trash.expire"
+        } else {
+            "trash.empty"
+        };
+        audit::record(
+            &*txn,
+            actor,
+            what,
+            "trash",
+            format!("{} model(s) purged", chunk.len()),
+        )
+        .await?;
         txn.commit().await?;
     }
     Ok(ids.len() as u64)
 }
 
 /// The trash, most recently trashed first, with days left.
-pub async fn list_trash(state: &AppState, _actor: &Actor) -> Result<Vec<TrashItem>, ServiceError> {
+pub async fn list_trash(state: &AppState, actor: &Actor) -> Result<Vec<TrashItem>, ServiceError> {
     let retention = crate::backend::runtime_settings::effective(state)
         .await?
         .trash_retention();
     let now = chrono::Utc::now();
-    let rows = models::Entity::find()
-        .filter(scopes::trashed::<models::Entity>())
+    let mut query = models::Entity::find().filter(scopes::trashed::<models::Entity>());
+    if let Some(visible) = actor.visible_in(models::Column::CollectionId) {
+        query = query.filter(visible);
+    }
+    let rows = query
         .order_by_desc(models::Column::DeletedAt)
         .all(&state.db)
         .await?;
@@ -347,7 +391,8 @@ pub async fn list_trash(state: &AppState, _actor: &Actor) -> Result<Vec<TrashIte
 }
 
 /// Vault-wide counts.
-pub async fn vault_stats(state: &AppState, _actor: &Actor) -> Result<VaultStats, ServiceError> {
+pub async fn vault_stats(state: &AppState, actor: &Actor) -> Result<VaultStats, ServiceError> {
+    actor.require_admin()?;
     let db = &state.db;
     let live_models = models::Entity::find().filter(scopes::live::<models::Entity>());
     let live_model_ids = sea_orm::QueryTrait::into_query(

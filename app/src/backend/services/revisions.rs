@@ -16,6 +16,7 @@ use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::params::models::UpdateRevisionParams;
+use crate::views::auth::Role;
 use crate::views::models::{FileKind, ModelDetail, Outcome};
 
 /// The stored kinds that are G-code revisions.
@@ -135,9 +136,9 @@ pub async fn update_revision(
     file_id: i32,
     params: UpdateRevisionParams,
 ) -> Result<ModelDetail, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
-    lock_model(&*txn, model_id).await?;
+    let model = lock_model(&*txn, model_id).await?;
+    actor.require(model.collection_id, Role::Edit, "model")?;
     let file = live_revision(&*txn, model_id, file_id).await?;
     if params.recommended == Some(false) && file.is_recommended {
         return Err(ServiceError::Invalid {
@@ -180,9 +181,9 @@ pub async fn trash_file(
     model_id: i32,
     file_id: i32,
 ) -> Result<ModelDetail, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
-    lock_model(&*txn, model_id).await?;
+    let model = lock_model(&*txn, model_id).await?;
+    actor.require(model.collection_id, Role::Edit, "model")?;
     let file = files::Entity::find_by_id(file_id)
         .filter(files::Column::ModelId.eq(model_id))
         .filter(scopes::live::<files::Entity>())
@@ -191,7 +192,7 @@ pub async fn trash_file(
         .ok_or(ServiceError::NotFound("file"))?;
     let mut row: files::ActiveModel = file.into();
     row.deleted_at = Set(Some(chrono::Utc::now()));
-    row.deleted_by = Set(Some(actor.user_id));
+    row.deleted_by = Set(actor.user_id);
     row.is_recommended = Set(false);
     row.update(&*txn).await?;
     reconcile_recommended(&*txn, model_id).await?;
@@ -207,9 +208,9 @@ pub async fn restore_file(
     model_id: i32,
     file_id: i32,
 ) -> Result<ModelDetail, ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
-    lock_model(&*txn, model_id).await?;
+    let model = lock_model(&*txn, model_id).await?;
+    actor.require(model.collection_id, Role::Edit, "model")?;
     let file = files::Entity::find_by_id(file_id)
         .filter(files::Column::ModelId.eq(model_id))
         .filter(scopes::trashed::<files::Entity>())

@@ -11,11 +11,12 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::backend::auth::Actor;
+use crate::backend::auth::{Actor, audit};
 use crate::backend::db::entities::{model_tags, models, tags};
 use crate::backend::db::scopes;
 use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
+use crate::views::auth::Role;
 use crate::views::tags::TagView;
 
 const MAX_TAG_CHARS: usize = 64;
@@ -56,7 +57,7 @@ struct TagCount {
 }
 
 /// Every tag with its live-model count, sorted by name.
-pub async fn list_tags(state: &AppState, _actor: &Actor) -> Result<Vec<TagView>, ServiceError> {
+pub async fn list_tags(state: &AppState, actor: &Actor) -> Result<Vec<TagView>, ServiceError> {
     let rows = tags::Entity::find().all(&state.db).await?;
     let counts: HashMap<i32, u64> = model_tags::Entity::find()
         .select_only()
@@ -65,14 +66,7 @@ pub async fn list_tags(state: &AppState, _actor: &Actor) -> Result<Vec<TagView>,
             Expr::from(Func::count(Expr::col(model_tags::Column::ModelId))),
             "n",
         )
-        .filter(
-            model_tags::Column::ModelId.in_subquery(sea_orm::QueryTrait::into_query(
-                models::Entity::find()
-                    .select_only()
-                    .column(models::Column::Id)
-                    .filter(scopes::live::<models::Entity>()),
-            )),
-        )
+        .filter(model_tags::Column::ModelId.in_subquery(visible_live_ids(actor)))
         .group_by(model_tags::Column::TagId)
         .into_model::<TagCount>()
         .all(&state.db)
@@ -92,13 +86,25 @@ pub async fn list_tags(state: &AppState, _actor: &Actor) -> Result<Vec<TagView>,
     Ok(views)
 }
 
-async fn tag_view(db: &impl ConnectionTrait, tag: tags::Model) -> Result<TagView, ServiceError> {
-    let live = sea_orm::QueryTrait::into_query(
-        models::Entity::find()
-            .select_only()
-            .column(models::Column::Id)
-            .filter(scopes::live::<models::Entity>()),
-    );
+/// Ids of the live models the caller may see, as a subquery (counts never
+/// include what the caller cannot see).
+fn visible_live_ids(actor: &Actor) -> sea_orm::sea_query::SelectStatement {
+    let mut query = models::Entity::find()
+        .select_only()
+        .column(models::Column::Id)
+        .filter(scopes::live::<models::Entity>());
+    if let Some(visible) = actor.visible_in(models::Column::CollectionId) {
+        query = query.filter(visible);
+    }
+    sea_orm::QueryTrait::into_query(query)
+}
+
+async fn tag_view(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    tag: tags::Model,
+) -> Result<TagView, ServiceError> {
+    let live = visible_live_ids(actor);
     let n = sea_orm::PaginatorTrait::count(
         model_tags::Entity::find()
             .filter(model_tags::Column::TagId.eq(tag.id))
@@ -151,7 +157,9 @@ pub async fn create_tag(
     actor: &Actor,
     name: &str,
 ) -> Result<TagView, ServiceError> {
-    actor.require_editor()?;
+    if !actor.edits_anything() {
+        return Err(ServiceError::Forbidden);
+    }
     let name = clean_tag_name(name)?;
     let txn = state.begin_write().await?;
     if tags::Entity::find()
@@ -166,7 +174,7 @@ pub async fn create_tag(
     }
     let tag = find_or_create(&*txn, &name).await?;
     txn.commit().await?;
-    tag_view(&state.db, tag).await
+    tag_view(&state.db, actor, tag).await
 }
 
 /// Renames a tag; renaming onto another tag's name is a conflict (merge instead).
@@ -176,7 +184,7 @@ pub async fn rename_tag(
     id: i32,
     name: &str,
 ) -> Result<TagView, ServiceError> {
-    actor.require_editor()?;
+    actor.require_admin()?;
     let name = clean_tag_name(name)?;
     let txn = state.begin_write().await?;
     let tag = tags::Entity::find_by_id(id)
@@ -202,7 +210,7 @@ pub async fn rename_tag(
     let tagged = tagged_models(&*txn, id).await?;
     super::search_index::refresh_many(&*txn, &tagged).await?;
     txn.commit().await?;
-    tag_view(&state.db, tag).await
+    tag_view(&state.db, actor, tag).await
 }
 
 /// Folds tag `id` into `into`: every model with `id` gets `into`, then `id` is deleted.
@@ -212,7 +220,7 @@ pub async fn merge_tag(
     id: i32,
     into: i32,
 ) -> Result<TagView, ServiceError> {
-    actor.require_editor()?;
+    actor.require_admin()?;
     if id == into {
         return Err(ServiceError::Invalid {
             field: "into_tag_id",
@@ -232,13 +240,21 @@ pub async fn merge_tag(
     link(&*txn, &model_ids, &[into]).await?;
     tags::Entity::delete_by_id(id).exec(&*txn).await?;
     super::search_index::refresh_many(&*txn, &model_ids).await?;
+    audit::record(
+        &*txn,
+        actor,
+        "tag.merge",
+        format!("tag:{id}"),
+        format!("into tag:{into}, {} model(s)", model_ids.len()),
+    )
+    .await?;
     txn.commit().await?;
-    tag_view(&state.db, target).await
+    tag_view(&state.db, actor, target).await
 }
 
 /// Deletes a tag (models keep everything else).
 pub async fn delete_tag(state: &AppState, actor: &Actor, id: i32) -> Result<(), ServiceError> {
-    actor.require_editor()?;
+    actor.require_admin()?;
     let txn = state.begin_write().await?;
     let model_ids = tagged_models(&*txn, id).await?;
     // The links go with the tag (foreign key cascade).
@@ -250,6 +266,14 @@ pub async fn delete_tag(state: &AppState, actor: &Actor, id: i32) -> Result<(), 
         return Err(ServiceError::NotFound("tag"));
     }
     super::search_index::refresh_many(&*txn, &model_ids).await?;
+    audit::record(
+        &*txn,
+        actor,
+        "tag.delete",
+        format!("tag:{id}"),
+        format!("{} model(s) untagged", model_ids.len()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -288,24 +312,31 @@ async fn link(
     Ok(())
 }
 
+/// Checks every model exists and the caller may edit it, and every tag exists.
 async fn check_ids(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     model_ids: &[i32],
     tag_ids: &[i32],
 ) -> Result<(), ServiceError> {
-    let found_models = sea_orm::PaginatorTrait::count(
-        models::Entity::find().filter(models::Column::Id.is_in(model_ids.to_vec())),
-        db,
-    )
-    .await?;
+    let found_models = models::Entity::find()
+        .filter(models::Column::Id.is_in(model_ids.to_vec()))
+        .all(db)
+        .await?;
     let mut distinct_models = model_ids.to_vec();
     distinct_models.sort_unstable();
     distinct_models.dedup();
-    if found_models != distinct_models.len() as u64 {
+    let hidden = found_models
+        .iter()
+        .any(|m| actor.role_in(m.collection_id).is_none());
+    if hidden || found_models.len() != distinct_models.len() {
         return Err(ServiceError::Invalid {
             field: "model_ids",
             reason: "Some of these models do not exist.".into(),
         });
+    }
+    for model in &found_models {
+        actor.require(model.collection_id, Role::Edit, "model")?;
     }
     let found_tags = sea_orm::PaginatorTrait::count(
         tags::Entity::find().filter(tags::Column::Id.is_in(tag_ids.to_vec())),
@@ -331,9 +362,8 @@ pub async fn attach_tags(
     model_ids: &[i32],
     tag_ids: &[i32],
 ) -> Result<(), ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
-    check_ids(&*txn, model_ids, tag_ids).await?;
+    check_ids(&*txn, actor, model_ids, tag_ids).await?;
     link(&*txn, model_ids, tag_ids).await?;
     super::search_index::refresh_many(&*txn, model_ids).await?;
     txn.commit().await?;
@@ -347,8 +377,8 @@ pub async fn detach_tags(
     model_ids: &[i32],
     tag_ids: &[i32],
 ) -> Result<(), ServiceError> {
-    actor.require_editor()?;
     let txn = state.begin_write().await?;
+    check_ids(&*txn, actor, model_ids, tag_ids).await?;
     model_tags::Entity::delete_many()
         .filter(model_tags::Column::ModelId.is_in(model_ids.to_vec()))
         .filter(model_tags::Column::TagId.is_in(tag_ids.to_vec()))

@@ -1,8 +1,11 @@
 //! `/api/v1/collections`: the tree, create, rename/move, recursive delete.
 
+use app::backend::auth::grants;
 use app::backend::services::collections as service;
 use app::backend::state::AppState;
+use app::params::auth::SetGrantParams;
 use app::params::collections::{CreateCollectionParams, UpdateCollectionParams};
+use app::views::auth::GrantView;
 use app::views::collections::{CollectionDeleted, CollectionNode};
 use axum::Json;
 use axum::extract::State;
@@ -60,4 +63,32 @@ pub async fn delete_collection(
     Ids(id): Ids<i32>,
 ) -> Result<Json<CollectionDeleted>, ApiError> {
     Ok(Json(service::delete_collection(&state, &actor, id).await?))
+}
+
+/// `GET /collections/{id}/grants`: who has which role here.
+pub async fn list_grants(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Ids(id): Ids<i32>,
+) -> Result<Json<Vec<GrantView>>, ApiError> {
+    Ok(Json(grants::list(&state, &actor, id).await?))
+}
+
+/// `PUT /collections/{id}/grants`: give a user a role here.
+pub async fn set_grant(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Ids(id): Ids<i32>,
+    JsonBody(params): JsonBody<SetGrantParams>,
+) -> Result<Json<Vec<GrantView>>, ApiError> {
+    Ok(Json(grants::set(&state, &actor, id, &params).await?))
+}
+
+/// `DELETE /collections/{id}/grants/{user_id}`.
+pub async fn remove_grant(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Ids((id, user_id)): Ids<(i32, i32)>,
+) -> Result<Json<Vec<GrantView>>, ApiError> {
+    Ok(Json(grants::remove(&state, &actor, id, user_id).await?))
 }

@@ -2,6 +2,13 @@
 //! endpoint table in [`super::endpoints`] and the JSON schemas of the shared
 //! view and params types (schemars), so it cannot drift from the code.
 
+use app::params::auth::{
+    ChangePasswordParams, CreateTokenParams, CreateUserParams, CredentialsParams, ListAuditParams,
+    ResetPasswordParams, SetGrantParams, UpdateUserParams,
+};
+use app::views::auth::{
+    ApiTokenView, AuditEntry, CreatedApiToken, GrantView, SessionInfo, SetupStatus, UserView,
+};
 use std::sync::OnceLock;
 
 use app::params::collections::{CreateCollectionParams, UpdateCollectionParams};
@@ -70,6 +77,21 @@ pub fn schema_ref(generator: &mut SchemaGenerator, name: &str) -> Option<Value> 
         "MergeTagParams" => generator.subschema_for::<MergeTagParams>(),
         "RuntimeSettings" => generator.subschema_for::<RuntimeSettings>(),
         "UpdateSettingsParams" => generator.subschema_for::<UpdateSettingsParams>(),
+        "SetupStatus" => generator.subschema_for::<SetupStatus>(),
+        "SessionInfo" => generator.subschema_for::<SessionInfo>(),
+        "UserView" => generator.subschema_for::<UserView>(),
+        "ApiTokenView" => generator.subschema_for::<ApiTokenView>(),
+        "CreatedApiToken" => generator.subschema_for::<CreatedApiToken>(),
+        "GrantView" => generator.subschema_for::<GrantView>(),
+        "AuditEntry" => generator.subschema_for::<AuditEntry>(),
+        "CredentialsParams" => generator.subschema_for::<CredentialsParams>(),
+        "ChangePasswordParams" => generator.subschema_for::<ChangePasswordParams>(),
+        "CreateTokenParams" => generator.subschema_for::<CreateTokenParams>(),
+        "CreateUserParams" => generator.subschema_for::<CreateUserParams>(),
+        "UpdateUserParams" => generator.subschema_for::<UpdateUserParams>(),
+        "ResetPasswordParams" => generator.subschema_for::<ResetPasswordParams>(),
+        "SetGrantParams" => generator.subschema_for::<SetGrantParams>(),
+        "ListAuditParams" => generator.subschema_for::<ListAuditParams>(),
         _ => return None,
     };
     Some(schema.to_value())
@@ -236,18 +258,19 @@ pub fn document() -> Value {
         "info": {
             "title": "PrintStash API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "REST API of a PrintStash vault. Send the API token (VAULT_API_TOKEN) as `Authorization: Bearer …` or `X-Api-Key`."
+            "description": "REST API of a PrintStash vault. Authenticate with an API token (make one under Settings → API tokens or POST /api/v1/auth/tokens) sent as `Authorization: Bearer …` or `X-Api-Key`, or with the session cookie set by POST /api/v1/auth/login (writes then need a same-site Origin header)."
         },
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "printstash_session"}
             },
             "responses": {"Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}},
             "schemas": schemas
         },
-        "security": [{"bearer": []}, {"apiKey": []}, {}],
+        "security": [{"bearer": []}, {"apiKey": []}, {"session": []}],
         "paths": paths
     })
 }

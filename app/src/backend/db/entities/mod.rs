@@ -3,7 +3,10 @@
 //! entity's `Model`/`ActiveModel` bare (`models::Model` would read as our
 //! domain word) — always through its module.
 
+pub mod api_tokens;
+pub mod audit_log;
 pub mod blobs;
+pub mod collection_grants;
 pub mod collections;
 pub mod file_metadata;
 pub mod files;
@@ -11,5 +14,6 @@ pub mod jobs;
 pub mod model_tags;
 pub mod models;
 pub mod runtime_settings;
+pub mod sessions;
 pub mod tags;
 pub mod users;

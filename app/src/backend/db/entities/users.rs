@@ -1,4 +1,4 @@
-//! `users`: people who act on the vault (attribution; auth extends it).
+//! `users`: people who sign in to and act on the vault.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,6 +13,11 @@ pub struct Model {
     pub display_name: String,
     pub is_admin: bool,
     pub created_at: DateTimeUtc,
+    /// PHC string (argon2id); `None` for a user who cannot sign in.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    pub password_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
