@@ -86,7 +86,7 @@ async fn mesh_upload_dedupes_across_formats_and_survives_trash_and_restore(engin
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
 
     let cube = fixture("mesh/cube_20mm_ascii.stl");
     let created = api
@@ -212,7 +212,7 @@ async fn downloads_honour_range_and_etag(engine: Engine) {
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
     let mesh = tetrahedron_stl(7);
     let created = api.ingest("wedge.stl", &mesh, &[]).await;
     let url = api.url(&format!("/files/{}/download", id(&created["file_id"])));
@@ -269,7 +269,7 @@ async fn gcode_revisions_keep_exactly_one_recommended(engine: Engine) {
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
     let created = api.ingest("bracket.stl", &tetrahedron_stl(1), &[]).await;
     let model_id = id(&created["model_id"]);
     let revisions = format!("/models/{model_id}/gcode-revisions");
@@ -371,7 +371,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind(engine: Engine) {
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
 
     let (status, body) = api
         .upload("/ingest/model", Form::new().file("file", "empty.stl", b""))
@@ -481,7 +481,7 @@ async fn sixteen_concurrent_uploads_all_complete(engine: Engine) {
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
 
     let mut uploads = tokio::task::JoinSet::new();
     for n in 0..16u32 {
@@ -525,7 +525,7 @@ async fn revision_edits_during_concurrent_uploads_never_fail(engine: Engine) {
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
     let created = api.ingest("hinge.stl", &tetrahedron_stl(60), &[]).await;
     let model_id = id(&created["model_id"]);
     let (status, revision) = api
@@ -588,7 +588,7 @@ async fn collection_paths_create_nested_collections(engine: Engine) {
         return;
     };
     let server = vault.start().await;
-    let api = Api::new(&server.base);
+    let api = Api::admin(&server.base).await;
 
     let first = api
         .ingest(

@@ -182,7 +182,7 @@ async fn attach_revision(api: &Api, log: &mut ClientLog, n: u32) -> Option<(i64,
 
 /// Opens an upload and sends only part of it, so the server holds a staged
 /// temp file when it is killed.
-async fn start_partial_upload(base: &str) -> tokio::net::TcpStream {
+async fn start_partial_upload(base: &str, token: &str) -> tokio::net::TcpStream {
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let boundary = "crash-test-boundary";
@@ -191,7 +191,7 @@ async fn start_partial_upload(base: &str) -> tokio::net::TcpStream {
     );
     let announced = part_head.len() + 8 * 1024 * 1024;
     let head = format!(
-        "POST /api/v1/ingest/model HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {announced}\r\n\r\n{part_head}solid interrupted\n"
+        "POST /api/v1/ingest/model HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {announced}\r\n\r\n{part_head}solid interrupted\n"
     );
     stream.write_all(head.as_bytes()).await.expect("send");
     stream
@@ -306,7 +306,7 @@ async fn crash_and_recover(engine: Engine) {
     }
 
     let mut server = vault.start().await;
-    let api = Api::new(&vault.base);
+    let api = Api::admin(&vault.base).await;
     let progress = Arc::new(AtomicU32::new(0));
     let client = tokio::spawn(upload_everything(api.clone(), Arc::clone(&progress)));
     for (k, point) in points.iter().enumerate() {
@@ -379,7 +379,8 @@ async fn crash_and_recover(engine: Engine) {
     assert!(!created.is_empty(), "some uploads were stored");
 
     // One more crash while an upload is being staged; the next boot sweeps it.
-    let partial = start_partial_upload(&vault.base).await;
+    let partial =
+        start_partial_upload(&vault.base, api.token.as_deref().expect("admin token")).await;
     let deadline = Instant::now() + HANG_GUARD;
     while vault.staged_files().is_empty() {
         assert!(

@@ -2,6 +2,7 @@
 //! with a real SQLite file.
 
 mod in_process;
+mod support;
 
 use in_process::start;
 use leptos::server_fn::ServerFn;

@@ -6,6 +6,7 @@
 //! the same `AppError`.
 
 mod in_process;
+mod support;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -78,10 +79,33 @@ struct Running {
     client: reqwest::Client,
 }
 
+/// Starts a server and signs in as the admin: server functions are called
+/// the way the browser calls them, with the session cookie and this site's
+/// Origin.
 async fn start() -> Running {
     let server = in_process::start().await;
+    let session = support::sign_in(
+        &reqwest::Client::new(),
+        &server.base,
+        support::ADMIN_USER,
+        support::ADMIN_PASSWORD,
+    )
+    .await
+    .expect("admin signs in");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("printstash_session={session}")
+            .parse()
+            .expect("header"),
+    );
+    headers.insert(
+        reqwest::header::ORIGIN,
+        server.base.parse().expect("header"),
+    );
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
+        .default_headers(headers)
         .build()
         .expect("client");
     Running { server, client }

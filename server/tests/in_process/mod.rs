@@ -1,6 +1,7 @@
 //! PrintStash in the test process: `server::serve` on a loopback listener
 //! with a temp data dir (SQLite file), stopped through its shutdown signal so
-//! tests can check that it stops cleanly.
+//! tests can check that it stops cleanly. It boots with the test admin of
+//! `support::TEST_AUTH_ENV`.
 
 use std::time::Duration;
 
@@ -22,7 +23,10 @@ pub async fn start() -> InProcess {
     let settings = Settings::from_lookup(|k| match k {
         "VAULT_DATA_DIR" => Some(data_dir.clone()),
         "VAULT_BIND" => Some("127.0.0.1:0".into()),
-        _ => None,
+        _ => crate::support::TEST_AUTH_ENV
+            .iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| (*v).to_owned()),
     })
     .expect("settings");
     let state = server::boot::build_state(settings).await.expect("boot");

@@ -20,6 +20,66 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
 
+/// The admin every test vault boots with (`VAULT_ADMIN_*`).
+pub const ADMIN_USER: &str = "admin";
+/// That admin's password.
+pub const ADMIN_PASSWORD: &str = "admin-test-password";
+/// Settings every test server gets: the admin, and cheap argon2 parameters
+/// so the many sign-ins of the tests stay fast (a test may override them).
+pub const TEST_AUTH_ENV: &[(&str, &str)] = &[
+    ("VAULT_ADMIN_USERNAME", ADMIN_USER),
+    ("VAULT_ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ("VAULT_ARGON2_MEMORY_KIB", "8192"),
+    ("VAULT_ARGON2_ITERATIONS", "1"),
+];
+
+/// Signs in over REST; the session cookie's secret, or the refusal.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, (StatusCode, Value)> {
+    let res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .expect("POST /auth/login");
+    let status = res.status();
+    let cookie = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("printstash_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    match (status.is_success(), cookie) {
+        (true, Some(secret)) if !secret.is_empty() => Ok(secret),
+        _ => Err((status, body)),
+    }
+}
+
+/// Makes an API token with a session (as the settings page would).
+pub async fn make_token(client: &reqwest::Client, base: &str, session: &str) -> String {
+    let res = client
+        .post(format!("{base}/api/v1/auth/tokens"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("printstash_session={session}"),
+        )
+        .header(reqwest::header::ORIGIN, base)
+        .json(&serde_json::json!({ "name": "tests" }))
+        .send()
+        .await
+        .expect("POST /auth/tokens");
+    assert_eq!(res.status(), StatusCode::CREATED, "token creation");
+    let body: Value = res.json().await.expect("token json");
+    body["token"].as_str().expect("token").to_owned()
+}
+
 /// Hang guard for anything that waits on the server (boot, a job, a file).
 pub const HANG_GUARD: Duration = Duration::from_secs(90);
 
@@ -237,6 +297,7 @@ impl Vault {
             .env("VAULT_BIND", format!("127.0.0.1:{}", self.port))
             .env("VAULT_DATABASE_URL", &self.database_url)
             .env("VAULT_LOG", "info,sqlx=warn")
+            .envs(TEST_AUTH_ENV.iter().copied())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(out)
@@ -415,18 +476,69 @@ pub struct Api {
     pub base: String,
     /// The HTTP client.
     pub client: reqwest::Client,
+    /// The API token it sends, if any.
+    pub token: Option<String>,
 }
 
 impl Api {
-    /// A client for `base`.
+    /// An anonymous client for `base`.
     pub fn new(base: &str) -> Self {
+        Self::with_headers(base, reqwest::header::HeaderMap::new())
+    }
+
+    fn with_headers(base: &str, headers: reqwest::header::HeaderMap) -> Self {
+        let token = headers
+            .get(reqwest::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
         Self {
+            token,
             base: base.to_owned(),
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
+                .default_headers(headers)
                 .build()
                 .expect("client"),
         }
+    }
+
+    /// A client that sends `token` as `Authorization: Bearer`.
+    pub fn with_token(base: &str, token: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        Self::with_headers(base, headers)
+    }
+
+    /// A client that acts with a browser session (cookie plus this site's Origin).
+    pub fn with_session(base: &str, session: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("printstash_session={session}")
+                .parse()
+                .expect("header"),
+        );
+        headers.insert(reqwest::header::ORIGIN, base.parse().expect("header"));
+        Self::with_headers(base, headers)
+    }
+
+    /// Signs in as `username` and returns a client with an API token of theirs.
+    pub async fn as_user(base: &str, username: &str, password: &str) -> Self {
+        let client = reqwest::Client::new();
+        let session = sign_in(&client, base, username, password)
+            .await
+            .unwrap_or_else(|e| panic!("sign in as {username}: {e:?}"));
+        let token = make_token(&client, base, &session).await;
+        Self::with_token(base, &token)
+    }
+
+    /// A client acting as the test admin (through an API token).
+    pub async fn admin(base: &str) -> Self {
+        Self::as_user(base, ADMIN_USER, ADMIN_PASSWORD).await
     }
 
     /// `http://…/api/v1{path}` (or `http://…{path}` when `path` already starts with `/api/`).
