@@ -593,6 +593,13 @@ impl Api {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// `PUT` JSON → (status, JSON).
+    pub async fn put_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.try_send(self.client.put(self.url(path)).json(body))
+            .await
+            .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+    }
+
     /// `PATCH` JSON → (status, JSON).
     pub async fn patch_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.try_send(self.client.patch(self.url(path)).json(body))

@@ -249,7 +249,12 @@ pub async fn create_collection(
     .await?;
     txn.commit().await?;
     tracing::info!(collection.id = row.id, "collection created");
-    get_collection(state, actor, row.id).await
+    // The caller's roles were read before the collection existed; they hold
+    // admin on its parent, so they see it.
+    let rows = collections::Entity::find().all(&state.db).await?;
+    let counts = live_counts(&state.db).await?;
+    find_node(CollectionNode::build_tree(&rows, &counts), row.id)
+        .ok_or(ServiceError::NotFound("collection"))
 }
 
 /// Renames and/or moves a collection with its subtree; moving under itself
