@@ -3,7 +3,7 @@
 // on a desktop and a phone viewport.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBrowser, screenshot } from './support.mjs';
+import { startServer, startBrowser, screenshot, signIn } from './support.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -22,7 +22,7 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       assert.match(ssr, /data-hydrated="false"/, 'SSR must render the not-yet-hydrated marker');
       assert.match(ssr, /PrintStash 0\.\d+\.\d+ · SQLite/, 'SSR footer must show version and database kind');
 
-      await page.goto(server.base + '/');
+      await signIn(page, server.base);
       await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
       assert.equal(await page.locator('#server-info').getAttribute('data-database'), 'SQLite');
 

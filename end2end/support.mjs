@@ -38,6 +38,10 @@ export async function startServer(extraEnv = {}) {
       VAULT_SITE_DIR: SITE_DIR,
       VAULT_LOG: 'info',
       VAULT_DATABASE_URL: '',
+      VAULT_ADMIN_USERNAME: ADMIN.username,
+      VAULT_ADMIN_PASSWORD: ADMIN.password,
+      VAULT_ARGON2_MEMORY_KIB: '8192',
+      VAULT_ARGON2_ITERATIONS: '1',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,6 +104,20 @@ function watch(page, problems) {
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`); });
+}
+
+/** The admin the tests' servers boot with (see startServer's defaults). */
+export const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
+
+/** Signs in through the real sign-in page and waits for the library. */
+export async function signIn(page, base, { username, password } = ADMIN) {
+  await page.goto(base + '/login');
+  await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForURL(base + '/', { timeout: 20_000 });
+  await page.locator('#signed-in-as').waitFor({ timeout: 20_000 });
 }
 
 /** Saves a full-page screenshot under target/e2e/ and returns its path. */

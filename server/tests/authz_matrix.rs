@@ -123,7 +123,7 @@ const CASES: &[Case] = &[
     case("fn get_setup_status", Shared, PUBLIC),
     case("fn setup_admin", Shared, SETUP_DONE),
     case("fn login", Shared, PUBLIC),
-    case("fn current_user", Shared, PUBLIC),
+    case("fn get_session_state", Shared, PUBLIC),
     case("fn list_api_tokens", Shared, SIGNED_IN),
     case("fn create_api_token", Shared, SIGNED_IN),
     case("fn revoke_api_token", Token, OWN_ONLY),

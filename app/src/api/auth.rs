@@ -8,7 +8,7 @@ use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 use crate::params::auth::{ChangePasswordParams, CreateTokenParams, CredentialsParams};
-use crate::views::auth::{ApiTokenView, CreatedApiToken, SessionInfo, SetupStatus, UserView};
+use crate::views::auth::{ApiTokenView, CreatedApiToken, SessionInfo, SessionState, SetupStatus};
 
 #[cfg(feature = "ssr")]
 fn set_cookie(cookie: &str) {
@@ -41,7 +41,7 @@ pub async fn setup_admin(params: CredentialsParams) -> Result<SessionInfo, AppEr
         client.secure_cookie(&state.settings.auth),
     ));
     Ok(SessionInfo {
-        user: UserView::from(&user),
+        user: crate::views::auth::UserView::from(&user),
     })
 }
 
@@ -58,7 +58,7 @@ pub async fn login(params: CredentialsParams) -> Result<SessionInfo, AppError> {
         client.secure_cookie(&state.settings.auth),
     ));
     Ok(SessionInfo {
-        user: UserView::from(&user),
+        user: crate::views::auth::UserView::from(&user),
     })
 }
 
@@ -77,16 +77,19 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The signed-in user, or `None` (anyone may ask; the UI uses it to choose
-/// between the app and the sign-in page).
-#[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<UserView>, AppError> {
+/// Whether setup must run and who is signed in (anyone may ask; the UI uses
+/// it to choose between the app, the sign-in page and the setup page).
+#[server(endpoint = "get_session_state")]
+pub async fn get_session_state() -> Result<SessionState, AppError> {
+    use crate::backend::auth::users;
     let state = crate::backend::state::expect_state()?;
     let client = super::request_auth()?;
-    match client.actor() {
-        Ok(actor) => Ok(Some(crate::backend::auth::users::me(&state, actor).await?)),
-        Err(_) => Ok(None),
-    }
+    let user = match client.actor() {
+        Ok(actor) => Some(users::me(&state, actor).await?),
+        Err(_) => None,
+    };
+    let needs_setup = users::setup_status(&state).await?.needs_setup;
+    Ok(SessionState { needs_setup, user })
 }
 
 /// Changes the caller's password; all their sessions end.

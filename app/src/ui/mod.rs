@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -14,6 +15,8 @@ use components::nav::{BottomNav, TopNav};
 use pages::coming_soon::ComingSoon;
 use pages::library::LibraryPage;
 use pages::not_found::NotFound;
+use pages::sign_in::{LoginPage, SetupPage};
+use session::{RequireUser, provide_session};
 
 /// The full HTML document rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -37,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session();
     // Effects run only in the browser, so this flips once hydration happened.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -54,22 +58,24 @@ pub fn App() -> impl IntoView {
                 <TopNav />
                 <main class="content" id="main">
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=LibraryPage />
+                        <Route path=path!("/setup") view=SetupPage />
+                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/") view=|| view! { <RequireUser><LibraryPage /></RequireUser> } />
                         <Route
                             path=path!("/collections")
-                            view=|| view! { <ComingSoon title="Collections" blurb="Organise models in a tree of folders: Functional/Brackets, Minis/Terrain." /> }
+                            view=|| view! { <RequireUser><ComingSoon title="Collections" blurb="Organise models in a tree of folders: Functional/Brackets, Minis/Terrain." /></RequireUser> }
                         />
                         <Route
                             path=path!("/printers")
-                            view=|| view! { <ComingSoon title="Printers" blurb="Send revisions to Klipper and Bambu Lab printers and watch them print live." /> }
+                            view=|| view! { <RequireUser><ComingSoon title="Printers" blurb="Send revisions to Klipper and Bambu Lab printers and watch them print live." /></RequireUser> }
                         />
                         <Route
                             path=path!("/trash")
-                            view=|| view! { <ComingSoon title="Trash" blurb="Deleted models wait here for 30 days before they are gone for good." /> }
+                            view=|| view! { <RequireUser><ComingSoon title="Trash" blurb="Deleted models wait here for 30 days before they are gone for good." /></RequireUser> }
                         />
                         <Route
                             path=path!("/settings")
-                            view=|| view! { <ComingSoon title="Settings" blurb="Runtime settings, users, API tokens and vault statistics." /> }
+                            view=|| view! { <RequireUser><ComingSoon title="Settings" blurb="Runtime settings, users, API tokens and vault statistics." /></RequireUser> }
                         />
                     </Routes>
                 </main>

@@ -71,6 +71,17 @@ pub struct SetupStatus {
     pub needs_setup: bool,
 }
 
+/// What the UI needs to know on every page load: whether the one-time setup
+/// must run, and who (if anyone) is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SessionState {
+    /// `true` until an admin with a password exists.
+    pub needs_setup: bool,
+    /// The signed-in user, if any.
+    pub user: Option<UserView>,
+}
+
 /// An API token as listed (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::icons::{Icon, IconKind};
+use crate::api::auth::Logout;
+use crate::ui::session::{Session, reload_at, use_session};
 
 /// One navigation destination.
 struct Destination {
@@ -67,7 +69,44 @@ pub fn TopNav() -> impl IntoView {
             <nav class="topnav" aria-label="Main">
                 {links("topnav-link")}
             </nav>
+            <UserMenu />
         </header>
+    }
+}
+
+/// The signed-in user's name and the sign-out button (nothing when nobody
+/// is signed in).
+#[component]
+fn UserMenu() -> impl IntoView {
+    let Session(state) = use_session();
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            reload_at("/login");
+        }
+    });
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                state.await.ok().and_then(|s| s.user).map(|user| view! {
+                    <div class="user-menu">
+                        <span id="signed-in-as" class="user-name" title=format!("Signed in as {}", user.username)>
+                            {user.display_name}
+                        </span>
+                        <button
+                            id="sign-out"
+                            class="button small"
+                            type="button"
+                            on:click=move |_| {
+                                logout.dispatch(Logout {});
+                            }
+                        >
+                            "Sign out"
+                        </button>
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }
 

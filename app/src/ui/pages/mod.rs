@@ -3,3 +3,4 @@
 pub mod coming_soon;
 pub mod library;
 pub mod not_found;
+pub mod sign_in;
