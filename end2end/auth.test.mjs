@@ -41,9 +41,9 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       assert.equal(session.sameSite, 'Lax');
       console.log(`screenshot: ${await screenshot(page, `auth-signed-in-${name}`)}`);
 
-      // Setup is over: the setup page sends visitors on.
+      // Setup is over: the setup page sends visitors on to the app.
       await page.goto(server.base + '/setup');
-      await page.waitForURL(server.base + '/login', { timeout: 20_000 });
+      await page.waitForURL(server.base + '/', { timeout: 20_000 });
 
       // Sign out: the session ends and the app asks for sign-in again.
       await page.goto(server.base + '/');
@@ -53,6 +53,8 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.goto(server.base + '/');
       await page.waitForURL(server.base + '/login', { timeout: 20_000 });
       assert.equal(await page.locator('#signed-in-as').count(), 0);
+      await page.goto(server.base + '/setup');
+      await page.waitForURL(server.base + '/login', { timeout: 20_000 });
 
       // A wrong password is explained where it happened.
       await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });

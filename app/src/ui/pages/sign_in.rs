@@ -102,8 +102,9 @@ pub fn SetupPage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 match state.await {
+                    // Done already: the app (which asks for sign-in if needed).
                     Ok(SessionState { needs_setup: false, .. }) => {
-                        view! { <Redirect path="/login" /> }.into_any()
+                        view! { <Redirect path="/" /> }.into_any()
                     }
                     _ => ().into_any(),
                 }
