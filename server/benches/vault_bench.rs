@@ -69,6 +69,56 @@ fn main() {
 // ---------------------------------------------------------------------------
 // Environment and server process
 
+/// The admin the bench's server boots with; every call after start-up
+/// carries one of its API tokens (the path real clients take).
+const BENCH_ADMIN: (&str, &str) = ("bench", "bench-admin-password");
+
+/// Signs the bench admin in and returns a client that sends an API token.
+async fn authorised_client(plain: &reqwest::Client, base: &str) -> anyhow::Result<reqwest::Client> {
+    let res = plain
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({ "username": BENCH_ADMIN.0, "password": BENCH_ADMIN.1 }))
+        .send()
+        .await?;
+    let cookie = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .filter(|c| c.starts_with("printstash_session="))
+        })
+        .map(str::to_owned)
+        .context("sign-in set no session cookie")?;
+    let origin = base.trim_end_matches("/api/v1");
+    let created: Value = plain
+        .post(format!("{base}/auth/tokens"))
+        .header(reqwest::header::COOKIE, cookie)
+        .header(reqwest::header::ORIGIN, origin)
+        .json(&serde_json::json!({ "name": "vault_bench" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = created["token"]
+        .as_str()
+        .context("no token in the answer")?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    Ok(reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(64)
+        .default_headers(headers)
+        .build()?)
+}
+
 struct Bench {
     dir: PathBuf,
     database_url: Option<String>,
@@ -93,7 +143,9 @@ impl Bench {
             }
         }
         cmd.env("VAULT_DATA_DIR", &self.dir)
-            .env("VAULT_LOG", &self.log_filter);
+            .env("VAULT_LOG", &self.log_filter)
+            .env("VAULT_ADMIN_USERNAME", BENCH_ADMIN.0)
+            .env("VAULT_ADMIN_PASSWORD", BENCH_ADMIN.1);
         if let Some(bind) = bind {
             cmd.env("VAULT_BIND", bind);
         }
@@ -600,6 +652,8 @@ async fn run() -> anyhow::Result<()> {
         }
     }
     let server = last.context("no server")?;
+    let authorised = authorised_client(client, &server.base).await?;
+    let client = &authorised;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss = proc_kib(server.pid, "VmRSS");
     let startup = median(warm.clone());
