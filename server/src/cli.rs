@@ -2,7 +2,8 @@
 //! `server inspect FILE…` prints one JSON object per file (what the vault
 //! would learn from it); `server thumbnail FILE -o OUT.webp [--size WxH]`
 //! writes the thumbnail the vault would store. `server seed` (in `seed`)
-//! fills the configured vault with synthetic benchmark models.
+//! fills the configured vault with synthetic benchmark models;
+//! `server reset-admin` (in `account`) recovers a locked-out vault.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ pub fn run(args: &[String]) -> Option<i32> {
         Some("inspect") => Some(inspect(&args[1..])),
         Some("thumbnail") => Some(thumbnail(&args[1..])),
         Some("seed") => Some(crate::seed::run(&args[1..])),
+        Some("reset-admin") => Some(crate::account::run(&args[1..])),
         Some("-h" | "--help" | "help") => {
             eprintln!("{}", USAGE);
             Some(0)
@@ -38,7 +40,9 @@ const USAGE: &str = "usage:
                                            write the thumbnail the vault would store (default 640x480;
                                            WebP, or PNG when OUT ends in .png)
   server seed --models N [--seed S]        add N synthetic benchmark models (not real prints; identity_kind
-                                           \"seed\") to the vault the VAULT_* settings name; same seed, same models";
+                                           \"seed\") to the vault the VAULT_* settings name; same seed, same models
+  server reset-admin USERNAME              make USERNAME an enabled admin with a new password read from
+                                           standard input (when every admin is locked out)";
 
 fn inspect(files: &[String]) -> i32 {
     if files.is_empty() {

@@ -1,6 +1,7 @@
 //! The axum side of PrintStash: the router (`router`) and `serve`, exposed as
 //! a library so tests start the real server on a real listener.
 
+pub mod account;
 pub mod boot;
 pub mod cli;
 pub mod http;

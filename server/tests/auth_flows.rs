@@ -505,6 +505,76 @@ async fn sign_in_is_rate_limited_and_audited(engine: Engine) {
     }
 }
 
+async fn reset_admin_recovers_a_locked_out_vault(engine: Engine) {
+    let Some(mut vault) = Vault::new(engine, &[]).await else {
+        return;
+    };
+    let mut server = vault.start().await;
+    let client = reqwest::Client::new();
+    assert!(
+        sign_in(&client, &vault.base, "admin", ADMIN_PASSWORD)
+            .await
+            .is_ok()
+    );
+    server.kill();
+
+    // The password is read from standard input, never from the arguments.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["reset-admin", "admin"])
+        .env("VAULT_DATA_DIR", vault.data_dir())
+        .env("VAULT_DATABASE_URL", &vault.database_url)
+        .env("VAULT_LOG", "warn")
+        .env("VAULT_ARGON2_MEMORY_KIB", "8192")
+        .env("VAULT_ARGON2_ITERATIONS", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run server reset-admin");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"recovered-password-7\n")
+            .expect("write the password");
+    }
+    let out = child.wait_with_output().expect("reset-admin ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "reset-admin failed: {stderr}");
+    assert!(stderr.contains("admin is an enabled admin"), "{stderr}");
+    assert!(
+        !stderr.contains("recovered-password-7"),
+        "the password was echoed"
+    );
+
+    let _server = vault.start().await;
+    assert!(
+        sign_in(&client, &vault.base, "admin", ADMIN_PASSWORD)
+            .await
+            .is_err()
+    );
+    let session = sign_in(&client, &vault.base, "admin", "recovered-password-7")
+        .await
+        .expect("the new password works");
+    let (_, audit) = Api::with_session(&vault.base, &session).get("/audit").await;
+    assert!(
+        audit
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["action"] == "user.recovered")),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn reset_admin_recovers_on_sqlite() {
+    reset_admin_recovers_a_locked_out_vault(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reset_admin_recovers_on_postgres() {
+    reset_admin_recovers_a_locked_out_vault(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn setup_creates_the_first_admin_once_on_sqlite() {
     setup_flow(Engine::Sqlite).await;

@@ -468,3 +468,56 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i32) -> Result<(),
     txn.commit().await?;
     Ok(())
 }
+
+/// Account recovery from the command line (`server reset-admin`): gives
+/// `username` the password, makes them an enabled admin (creating the
+/// account if needed) and ends their sessions. For a vault whose admins are
+/// all locked out; whoever can run the server binary on the vault's data
+/// already owns it.
+pub async fn recover_admin(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<UserView, ServiceError> {
+    let username = clean_username(username)?;
+    check_password_rules("password", password)?;
+    let hash = hash_password(&state.settings.auth, password).await?;
+    let actor = Actor::system();
+    let txn = state.begin_write().await?;
+    let now = Utc::now();
+    let user = match find_by_name(&*txn, &username).await? {
+        Some(existing) => {
+            let mut row = existing.into_active_model();
+            row.password_hash = Set(Some(hash));
+            row.is_admin = Set(true);
+            row.disabled = Set(false);
+            row.password_changed_at = Set(Some(now));
+            row.update(&*txn).await?
+        }
+        None => {
+            users::ActiveModel {
+                username: Set(username.clone()),
+                display_name: Set(username.clone()),
+                is_admin: Set(true),
+                created_at: Set(now),
+                password_hash: Set(Some(hash)),
+                disabled: Set(false),
+                password_changed_at: Set(Some(now)),
+                ..Default::default()
+            }
+            .insert(&*txn)
+            .await?
+        }
+    };
+    let ended = sessions::end_all_for(&*txn, user.id).await?;
+    audit::record(
+        &*txn,
+        &actor,
+        "user.recovered",
+        format!("user:{}", user.id),
+        format!("admin password set from the command line, {ended} session(s) ended"),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(UserView::from(&user))
+}
