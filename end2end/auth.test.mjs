@@ -74,6 +74,28 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.waitForURL(server.base + '/', { timeout: 20_000 });
       await page.locator('#signed-in-as').waitFor();
 
+      // Settings: an API token is made in the UI, shown once, works as a
+      // slicer would send it, and stops working when revoked.
+      const nav = name === 'phone' ? '.tabbar' : '.topnav';
+      await page.click(`${nav} a[href="/settings"]`);
+      await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+      await page.locator('#no-tokens').waitFor();
+      await page.fill('#token-name', 'PrusaSlicer');
+      await page.selectOption('#token-expiry', '90');
+      await page.click('#token-create');
+      const secret = (await page.locator('#new-token').textContent({ timeout: 20_000 })).trim();
+      assert.match(secret, /^psk_[0-9a-f]{64}$/);
+      await page.locator('#token-list .token[data-state="active"]').waitFor();
+      assert.match(await page.locator('#token-list').textContent(), /PrusaSlicer.*expires/s);
+      console.log(`screenshot: ${await screenshot(page, `settings-token-${name}`)}`);
+      const asSlicer = () => fetch(server.base + '/api/v1/auth/me', { headers: { 'X-Api-Key': secret } });
+      const me = await asSlicer();
+      assert.equal(me.status, 200);
+      assert.equal((await me.json()).username, OWNER.username);
+      await page.getByRole('button', { name: 'Revoke the token PrusaSlicer' }).click();
+      await page.locator('#token-list .token[data-state="revoked"]').waitFor({ timeout: 20_000 });
+      assert.equal((await asSlicer()).status, 401, 'a revoked token is refused');
+
       // The only failed requests were the refused sign-in (a server function
       // answers errors with 500 and the error as JSON).
       const unexpected = browser.problems.filter((p) => !p.includes('/api/login') && !p.includes('status of 500'));

@@ -1,7 +1,8 @@
 //! Sign-in flows against the real server binary, on SQLite and PostgreSQL:
 //! the one-time setup, session revocation (disable, password reset and
 //! change, sign-out, idle and absolute expiry), API token revocation and
-//! expiry, CSRF rejection, sign-in rate limits, and the audit log.
+//! expiry, CSRF rejection, sign-in rate limits, the audit log, proxy
+//! headers (only when trusted) and command-line account recovery.
 
 mod support;
 
@@ -563,6 +564,58 @@ async fn reset_admin_recovers_a_locked_out_vault(engine: Engine) {
             .is_some_and(|a| a.iter().any(|e| e["action"] == "user.recovered")),
         "{audit}"
     );
+}
+
+/// Behind a trusted proxy the cookie is `Secure` over HTTPS and the client
+/// address comes from `X-Forwarded-For`; without `VAULT_TRUST_PROXY` both
+/// headers are ignored (a client could forge them).
+async fn proxy_headers_count_only_when_trusted(engine: Engine) {
+    for trusted in [true, false] {
+        let env: &[(&str, &str)] = if trusted {
+            &[("VAULT_TRUST_PROXY", "true")]
+        } else {
+            &[]
+        };
+        let Some(mut vault) = Vault::new(engine, env).await else {
+            return;
+        };
+        let _server = vault.start().await;
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/login", vault.base))
+            .header("X-Forwarded-Proto", "https")
+            .header("X-Forwarded-For", "203.0.113.9, 10.0.0.1")
+            .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .expect("POST /auth/login");
+        assert_eq!(res.status(), StatusCode::OK);
+        let cookie = res
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("cookie")
+            .to_owned();
+        assert_eq!(cookie.contains("; Secure"), trusted, "{cookie}");
+        let admin = Api::admin(&vault.base).await;
+        let (_, audit) = admin.get("/audit").await;
+        let first_login = audit
+            .as_array()
+            .and_then(|a| a.iter().rev().find(|e| e["action"] == "user.login"))
+            .cloned()
+            .expect("a login entry");
+        let expected_ip = if trusted { "203.0.113.9" } else { "127.0.0.1" };
+        assert_eq!(first_login["ip"], expected_ip, "{audit}");
+    }
+}
+
+#[tokio::test]
+async fn proxy_headers_count_only_when_trusted_on_sqlite() {
+    proxy_headers_count_only_when_trusted(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn proxy_headers_count_only_when_trusted_on_postgres() {
+    proxy_headers_count_only_when_trusted(Engine::Postgres).await;
 }
 
 #[tokio::test]

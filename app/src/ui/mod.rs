@@ -15,6 +15,7 @@ use components::nav::{BottomNav, TopNav};
 use pages::coming_soon::ComingSoon;
 use pages::library::LibraryPage;
 use pages::not_found::NotFound;
+use pages::settings::SettingsPage;
 use pages::sign_in::{LoginPage, SetupPage};
 use session::{RequireUser, provide_session};
 
@@ -73,10 +74,7 @@ pub fn App() -> impl IntoView {
                             path=path!("/trash")
                             view=|| view! { <RequireUser><ComingSoon title="Trash" blurb="Deleted models wait here for 30 days before they are gone for good." /></RequireUser> }
                         />
-                        <Route
-                            path=path!("/settings")
-                            view=|| view! { <RequireUser><ComingSoon title="Settings" blurb="Runtime settings, users, API tokens and vault statistics." /></RequireUser> }
-                        />
+                        <Route path=path!("/settings") view=|| view! { <RequireUser><SettingsPage /></RequireUser> } />
                     </Routes>
                 </main>
                 <Footer />

@@ -3,4 +3,5 @@
 pub mod coming_soon;
 pub mod library;
 pub mod not_found;
+pub mod settings;
 pub mod sign_in;
