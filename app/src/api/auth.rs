@@ -20,6 +20,25 @@ fn set_cookie(cookie: &str) {
     }
 }
 
+/// Signs in and sets the session cookie on this server function's answer.
+#[cfg(feature = "ssr")]
+async fn sign_in(
+    state: &crate::backend::state::AppState,
+    client: &crate::backend::auth::RequestAuth,
+    params: &CredentialsParams,
+) -> Result<SessionInfo, AppError> {
+    use crate::backend::auth::{sessions, users};
+    let (user, secret) = users::login(state, params, &client.ip, &client.user_agent).await?;
+    set_cookie(&sessions::cookie(
+        &state.settings.auth,
+        &secret,
+        client.secure_cookie(&state.settings.auth),
+    ));
+    Ok(SessionInfo {
+        user: crate::views::auth::UserView::from(&user),
+    })
+}
+
 /// Whether the one-time setup still has to run (anyone may ask).
 #[server(endpoint = "get_setup_status")]
 pub async fn get_setup_status() -> Result<SetupStatus, AppError> {
@@ -30,36 +49,19 @@ pub async fn get_setup_status() -> Result<SetupStatus, AppError> {
 /// Creates the first admin and signs them in (only while no admin exists).
 #[server(endpoint = "setup_admin", input = Json)]
 pub async fn setup_admin(params: CredentialsParams) -> Result<SessionInfo, AppError> {
-    use crate::backend::auth::{sessions, users};
+    use crate::backend::auth::users;
     let state = crate::backend::state::expect_state()?;
     let client = super::request_auth()?;
     users::setup(&state, &params, &client.ip).await?;
-    let (user, secret) = users::login(&state, &params, &client.ip, &client.user_agent).await?;
-    set_cookie(&sessions::cookie(
-        &state.settings.auth,
-        &secret,
-        client.secure_cookie(&state.settings.auth),
-    ));
-    Ok(SessionInfo {
-        user: crate::views::auth::UserView::from(&user),
-    })
+    sign_in(&state, &client, &params).await
 }
 
 /// Signs in and sets the session cookie.
 #[server(endpoint = "login", input = Json)]
 pub async fn login(params: CredentialsParams) -> Result<SessionInfo, AppError> {
-    use crate::backend::auth::{sessions, users};
     let state = crate::backend::state::expect_state()?;
     let client = super::request_auth()?;
-    let (user, secret) = users::login(&state, &params, &client.ip, &client.user_agent).await?;
-    set_cookie(&sessions::cookie(
-        &state.settings.auth,
-        &secret,
-        client.secure_cookie(&state.settings.auth),
-    ));
-    Ok(SessionInfo {
-        user: crate::views::auth::UserView::from(&user),
-    })
+    sign_in(&state, &client, &params).await
 }
 
 /// Ends this browser's session and clears the cookie.

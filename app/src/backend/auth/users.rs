@@ -73,6 +73,40 @@ async fn find_by_name(
         .await?)
 }
 
+/// Makes `username` an enabled admin with the password `hash`: the existing
+/// account of that name (any case) or a new one.
+async fn upsert_admin(
+    db: &impl ConnectionTrait,
+    username: &str,
+    hash: String,
+) -> Result<users::Model, ServiceError> {
+    let now = Utc::now();
+    Ok(match find_by_name(db, username).await? {
+        Some(existing) => {
+            let mut row = existing.into_active_model();
+            row.password_hash = Set(Some(hash));
+            row.is_admin = Set(true);
+            row.disabled = Set(false);
+            row.password_changed_at = Set(Some(now));
+            row.update(db).await?
+        }
+        None => {
+            users::ActiveModel {
+                username: Set(username.to_owned()),
+                display_name: Set(username.to_owned()),
+                is_admin: Set(true),
+                created_at: Set(now),
+                password_hash: Set(Some(hash)),
+                disabled: Set(false),
+                password_changed_at: Set(Some(now)),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+    })
+}
+
 /// Creates an admin, or gives a password to an old password-less admin row
 /// of the same name. Only while no admin can sign in.
 async fn create_first_admin(
@@ -89,31 +123,7 @@ async fn create_first_admin(
             "Setup is already done; sign in instead.".into(),
         ));
     }
-    let now = Utc::now();
-    let user = match find_by_name(&*txn, &username).await? {
-        Some(existing) => {
-            let mut row = existing.into_active_model();
-            row.password_hash = Set(Some(hash));
-            row.is_admin = Set(true);
-            row.disabled = Set(false);
-            row.password_changed_at = Set(Some(now));
-            row.update(&*txn).await?
-        }
-        None => {
-            users::ActiveModel {
-                username: Set(username.clone()),
-                display_name: Set(username.clone()),
-                is_admin: Set(true),
-                created_at: Set(now),
-                password_hash: Set(Some(hash)),
-                disabled: Set(false),
-                password_changed_at: Set(Some(now)),
-                ..Default::default()
-            }
-            .insert(&*txn)
-            .await?
-        }
-    };
+    let user = upsert_admin(&*txn, &username, hash).await?;
     let actor = Actor::unauthenticated(user.username.clone(), ip);
     audit::record(
         &*txn,
@@ -484,31 +494,7 @@ pub async fn recover_admin(
     let hash = hash_password(&state.settings.auth, password).await?;
     let actor = Actor::system();
     let txn = state.begin_write().await?;
-    let now = Utc::now();
-    let user = match find_by_name(&*txn, &username).await? {
-        Some(existing) => {
-            let mut row = existing.into_active_model();
-            row.password_hash = Set(Some(hash));
-            row.is_admin = Set(true);
-            row.disabled = Set(false);
-            row.password_changed_at = Set(Some(now));
-            row.update(&*txn).await?
-        }
-        None => {
-            users::ActiveModel {
-                username: Set(username.clone()),
-                display_name: Set(username.clone()),
-                is_admin: Set(true),
-                created_at: Set(now),
-                password_hash: Set(Some(hash)),
-                disabled: Set(false),
-                password_changed_at: Set(Some(now)),
-                ..Default::default()
-            }
-            .insert(&*txn)
-            .await?
-        }
-    };
+    let user = upsert_admin(&*txn, &username, hash).await?;
     let ended = sessions::end_all_for(&*txn, user.id).await?;
     audit::record(
         &*txn,

@@ -1,7 +1,7 @@
 //! `/api/v1/auth`: the one-time setup, sign-in and sign-out (session cookie),
 //! who am I, password change, and the caller's own API tokens.
 
-use app::backend::auth::{sessions, tokens, users};
+use app::backend::auth::{RequestAuth, sessions, tokens, users};
 use app::backend::state::AppState;
 use app::params::auth::{ChangePasswordParams, CreateTokenParams, CredentialsParams};
 use app::views::auth::{ApiTokenView, CreatedApiToken, SessionInfo, SetupStatus, UserView};
@@ -24,6 +24,25 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
     response
 }
 
+/// Signs in: the user in the body, the session cookie in `Set-Cookie`.
+async fn sign_in(
+    state: &AppState,
+    client: &RequestAuth,
+    params: &CredentialsParams,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let (user, secret) = users::login(state, params, &client.ip, &client.user_agent).await?;
+    let cookie = sessions::cookie(
+        &state.settings.auth,
+        &secret,
+        client.secure_cookie(&state.settings.auth),
+    );
+    let body = SessionInfo {
+        user: UserView::from(&user),
+    };
+    Ok(with_cookie((status, Json(body)).into_response(), &cookie))
+}
+
 /// `GET /auth/setup`.
 pub async fn setup_status(State(state): State<AppState>) -> Result<Json<SetupStatus>, ApiError> {
     Ok(Json(users::setup_status(&state).await?))
@@ -36,19 +55,7 @@ pub async fn setup(
     JsonBody(params): JsonBody<CredentialsParams>,
 ) -> Result<Response, ApiError> {
     users::setup(&state, &params, &client.ip).await?;
-    let (user, secret) = users::login(&state, &params, &client.ip, &client.user_agent).await?;
-    let cookie = sessions::cookie(
-        &state.settings.auth,
-        &secret,
-        client.secure_cookie(&state.settings.auth),
-    );
-    let body = SessionInfo {
-        user: UserView::from(&user),
-    };
-    Ok(with_cookie(
-        (StatusCode::CREATED, Json(body)).into_response(),
-        &cookie,
-    ))
+    sign_in(&state, &client, &params, StatusCode::CREATED).await
 }
 
 /// `POST /auth/login`: checks the password and sets the session cookie.
@@ -57,16 +64,7 @@ pub async fn login(
     Client(client): Client,
     JsonBody(params): JsonBody<CredentialsParams>,
 ) -> Result<Response, ApiError> {
-    let (user, secret) = users::login(&state, &params, &client.ip, &client.user_agent).await?;
-    let cookie = sessions::cookie(
-        &state.settings.auth,
-        &secret,
-        client.secure_cookie(&state.settings.auth),
-    );
-    let body = SessionInfo {
-        user: UserView::from(&user),
-    };
-    Ok(with_cookie(Json(body).into_response(), &cookie))
+    sign_in(&state, &client, &params, StatusCode::OK).await
 }
 
 /// `POST /auth/logout`: ends this session and clears the cookie.
