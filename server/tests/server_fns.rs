@@ -92,22 +92,7 @@ async fn start() -> Running {
     )
     .await
     .expect("admin signs in");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::COOKIE,
-        format!("printstash_session={session}")
-            .parse()
-            .expect("header"),
-    );
-    headers.insert(
-        reqwest::header::ORIGIN,
-        server.base.parse().expect("header"),
-    );
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .default_headers(headers)
-        .build()
-        .expect("client");
+    let client = support::Api::with_session(&server.base, &session).client;
     Running { server, client }
 }
 
