@@ -164,6 +164,7 @@ const CASES: &[Case] = &[
     case("GET /files/{id}/download", Shared, READ),
     case("GET /files/{id}/thumbnail", Shared, READ),
     case("fn list_models", Shared, SIGNED_IN),
+    case("fn model_facets", Shared, SIGNED_IN),
     case("fn vault_stats", Shared, ADMIN_ONLY),
     case("fn list_trash", Shared, SIGNED_IN),
     case("fn get_model", Shared, READ),
@@ -531,7 +532,9 @@ impl Matrix {
         let n = self.next();
         Some(match name {
             "get_job" => json!({ "id": t.job }),
-            "list_jobs" | "list_models" | "list_audit" => json!({ "params": {} }),
+            "list_jobs" | "list_models" | "model_facets" | "list_audit" => {
+                json!({ "params": {} })
+            }
             "queue_job" => json!({ "params": { "kind": "trash_expiry" } }),
             "setup_admin" => json!({ "params": { "username": "second", "password": PASSWORD } }),
             "login" => json!({ "params": { "username": "other", "password": PASSWORD } }),

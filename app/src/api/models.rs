@@ -11,7 +11,7 @@ use crate::backend::services::{browse, export, models as service, revisions};
 use crate::error::AppError;
 use crate::params::models::{ListModelsParams, UpdateModelParams, UpdateRevisionParams};
 use crate::views::models::{
-    ModelCard, ModelDetail, ModelExport, Page, Purged, TrashItem, VaultStats,
+    Facets, ModelCard, ModelDetail, ModelExport, Page, Purged, TrashItem, VaultStats,
 };
 
 /// One page of live models: filters, full-text search, sort, cursor.
@@ -19,6 +19,13 @@ use crate::views::models::{
 pub async fn list_models(params: ListModelsParams) -> Result<Page<ModelCard>, AppError> {
     let (state, actor) = super::context().await?;
     Ok(browse::list_models(&state, &actor, &params).await?)
+}
+
+/// Facet counts for the browse filters under the same filters and search.
+#[server(endpoint = "model_facets", input = Json)]
+pub async fn model_facets(params: ListModelsParams) -> Result<Facets, AppError> {
+    let (state, actor) = super::context().await?;
+    Ok(browse::facets(&state, &actor, &params).await?)
 }
 
 /// A model's detail (live or trashed): artifacts, revisions, metadata.

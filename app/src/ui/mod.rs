@@ -1,9 +1,11 @@
 //! The Leptos UI: the HTML shell, the app layout with its navigation, and the
 //! routes to each page.
 
+pub mod browse;
 pub mod components;
 pub mod pages;
 pub mod session;
+pub mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -14,9 +16,11 @@ use components::footer::Footer;
 use components::nav::{BottomNav, TopNav};
 use pages::coming_soon::ComingSoon;
 use pages::library::LibraryPage;
+use pages::model::ModelPage;
 use pages::not_found::NotFound;
 use pages::settings::SettingsPage;
 use pages::sign_in::{LoginPage, SetupPage};
+use pages::trash::TrashPage;
 use session::{RequireUser, provide_session};
 
 /// The full HTML document rendered on the server around [`App`].
@@ -62,6 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/setup") view=SetupPage />
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/") view=|| view! { <RequireUser><LibraryPage /></RequireUser> } />
+                        <Route path=path!("/models/:id") view=|| view! { <RequireUser><ModelPage /></RequireUser> } />
                         <Route
                             path=path!("/collections")
                             view=|| view! { <RequireUser><ComingSoon title="Collections" blurb="Organise models in a tree of folders: Functional/Brackets, Minis/Terrain." /></RequireUser> }
@@ -70,10 +75,7 @@ pub fn App() -> impl IntoView {
                             path=path!("/printers")
                             view=|| view! { <RequireUser><ComingSoon title="Printers" blurb="Send revisions to Klipper and Bambu Lab printers and watch them print live." /></RequireUser> }
                         />
-                        <Route
-                            path=path!("/trash")
-                            view=|| view! { <RequireUser><ComingSoon title="Trash" blurb="Deleted models wait here for 30 days before they are gone for good." /></RequireUser> }
-                        />
+                        <Route path=path!("/trash") view=|| view! { <RequireUser><TrashPage /></RequireUser> } />
                         <Route path=path!("/settings") view=|| view! { <RequireUser><SettingsPage /></RequireUser> } />
                     </Routes>
                 </main>

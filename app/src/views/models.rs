@@ -50,6 +50,18 @@ impl FileKind {
         })
     }
 
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Stl => "STL",
+            Self::Obj => "OBJ",
+            Self::ThreeMf => "3MF",
+            Self::Gcode => "G-code",
+            Self::Bgcode => "Binary G-code",
+            Self::Gcode3mf => "G-code 3MF",
+        }
+    }
+
     /// Whether this kind is sliced G-code (i.e. a revision).
     pub fn is_gcode(self) -> bool {
         matches!(self, Self::Gcode | Self::Bgcode | Self::Gcode3mf)
@@ -79,6 +91,16 @@ impl Outcome {
             Self::KnownGood => "known_good",
             Self::Failed => "failed",
             Self::Archived => "archived",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NeedsTest => "Needs test",
+            Self::KnownGood => "Known good",
+            Self::Failed => "Failed",
+            Self::Archived => "Archived",
         }
     }
 
@@ -253,7 +275,8 @@ pub struct TrashItem {
     pub deleted_at: String,
     /// When it will be purged for good (RFC 3339).
     pub expires_at: String,
-    /// Whole days left before it expires.
+    /// Days left before it expires, counting a started day (30 right after
+    /// trashing with 30 days' retention; 0 only once it is due).
     pub days_left: i64,
     /// Number of artifacts it holds.
     pub file_count: u32,
@@ -467,7 +490,10 @@ mod build {
                 name: m.name.clone(),
                 deleted_at: time_text(&deleted_at),
                 expires_at: time_text(&expires),
-                days_left: (expires - now).num_days().max(0),
+                days_left: {
+                    let seconds = (expires - now).num_seconds().max(0);
+                    (seconds + 86_399) / 86_400
+                },
                 file_count,
                 thumbnail_url: m.thumbnail_file_id.map(|f| thumbnail_url(f, true)),
             })
@@ -563,7 +589,8 @@ pub const MODEL_EXPORT_FORMAT: &str = "printstash.model-export.v1";
 pub struct FacetCount {
     /// The filter value to pass back (`kind=stl`, `tags=3`, `collection_id=5`, `has_gcode=true`).
     pub value: String,
-    /// What to show (tag and collection names).
+    /// What to show: the tag or collection name, the file type, outcome or
+    /// G-code choice in words.
     pub label: String,
     /// Models matching the current filters that have this value.
     pub count: u64,

@@ -444,11 +444,12 @@ pub async fn facets(
         kinds: by_count(
             kinds
                 .into_iter()
-                .filter(|(kind, _)| FileKind::parse(kind).is_some())
-                .map(|(kind, c)| FacetCount {
-                    label: kind.clone(),
-                    value: kind,
-                    count: n(c),
+                .filter_map(|(kind, c)| {
+                    Some(FacetCount {
+                        label: FileKind::parse(&kind)?.label().to_owned(),
+                        value: kind,
+                        count: n(c),
+                    })
                 })
                 .collect(),
         ),
@@ -459,7 +460,7 @@ pub async fn facets(
                     let outcome = Outcome::parse(status.as_deref()?)?;
                     Some(FacetCount {
                         value: outcome.as_str().to_owned(),
-                        label: outcome.as_str().to_owned(),
+                        label: outcome.label().to_owned(),
                         count: n(c),
                     })
                 })
@@ -494,7 +495,7 @@ pub async fn facets(
                 .into_iter()
                 .map(|(has, c)| FacetCount {
                     value: has.to_string(),
-                    label: has.to_string(),
+                    label: if has { "With G-code" } else { "Meshes only" }.to_owned(),
                     count: n(c),
                 })
                 .collect(),

@@ -2,6 +2,8 @@
 
 pub mod coming_soon;
 pub mod library;
+pub mod model;
 pub mod not_found;
 pub mod settings;
 pub mod sign_in;
+pub mod trash;
