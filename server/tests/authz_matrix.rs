@@ -210,6 +210,8 @@ const CASES: &[Case] = &[
     case("fn remove_grant", Grant, ADMINISTER),
     // settings
     case("GET /settings", Shared, ADMIN_ONLY),
+    case("fn get_runtime_settings", Shared, ADMIN_ONLY),
+    case("fn update_runtime_settings", Shared, ADMIN_ONLY),
     case("PATCH /settings", Shared, ADMIN_ONLY),
     // tags
     case("GET /tags", Shared, SIGNED_IN),
@@ -542,6 +544,7 @@ impl Matrix {
                 "current_password": caller.password,
                 "new_password": caller.password,
             } }),
+            "update_runtime_settings" => json!({ "params": { "trash_retention_days": 30 } }),
             "create_api_token" => json!({ "params": { "name": format!("t{n}") } }),
             "revoke_api_token" => json!({ "id": t.token }),
             "get_collection" | "delete_collection" => json!({ "id": t.collection }),

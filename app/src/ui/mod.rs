@@ -14,6 +14,7 @@ use leptos_router::path;
 
 use components::footer::Footer;
 use components::nav::{BottomNav, TopNav};
+use pages::collections::CollectionsPage;
 use pages::coming_soon::ComingSoon;
 use pages::library::LibraryPage;
 use pages::model::ModelPage;
@@ -67,10 +68,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/") view=|| view! { <RequireUser><LibraryPage /></RequireUser> } />
                         <Route path=path!("/models/:id") view=|| view! { <RequireUser><ModelPage /></RequireUser> } />
-                        <Route
-                            path=path!("/collections")
-                            view=|| view! { <RequireUser><ComingSoon title="Collections" blurb="Organise models in a tree of folders: Functional/Brackets, Minis/Terrain." /></RequireUser> }
-                        />
+                        <Route path=path!("/collections") view=|| view! { <RequireUser><CollectionsPage /></RequireUser> } />
                         <Route
                             path=path!("/printers")
                             view=|| view! { <RequireUser><ComingSoon title="Printers" blurb="Send revisions to Klipper and Bambu Lab printers and watch them print live." /></RequireUser> }

@@ -1,5 +1,7 @@
 //! One component per route.
 
+pub mod admin;
+pub mod collections;
 pub mod coming_soon;
 pub mod library;
 pub mod model;

@@ -1,6 +1,6 @@
 //! `/settings`: the signed-in user's API tokens (make one, shown once; list;
-//! revoke) and password change. Users, roles and the runtime settings come
-//! with the rest of the web UI.
+//! revoke) and password change; for admins also users, the runtime
+//! settings and vault statistics (`admin`).
 
 use leptos::html::{Input, Select};
 use leptos::prelude::*;
@@ -8,7 +8,8 @@ use leptos_meta::Title;
 
 use crate::api::auth::{ChangePassword, CreateApiToken, RevokeApiToken, list_api_tokens};
 use crate::params::auth::{ChangePasswordParams, CreateTokenParams};
-use crate::ui::session::reload_at;
+use crate::ui::pages::admin::{RuntimeSettingsCard, UsersCard, VaultStatsCard};
+use crate::ui::session::{Session, reload_at, use_session};
 use crate::views::auth::ApiTokenView;
 
 fn value_of(input: NodeRef<Input>) -> String {
@@ -29,7 +30,26 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
             <ApiTokens />
             <PasswordChange />
+            <AdminSections />
         </section>
+    }
+}
+
+/// The admin's cards, for admins only.
+#[component]
+fn AdminSections() -> impl IntoView {
+    let Session(state) = use_session();
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let admin = state.await.ok().and_then(|s| s.user).is_some_and(|u| u.is_admin);
+                admin.then(|| view! {
+                    <UsersCard />
+                    <RuntimeSettingsCard />
+                    <VaultStatsCard />
+                })
+            })}
+        </Suspense>
     }
 }
 

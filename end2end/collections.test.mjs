@@ -1,0 +1,56 @@
+// Collections in a real browser: create a tree, move a collection by
+// dragging it onto another and by picking a place, rename, and delete with a
+// confirmation that says how many models go to the trash.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startBrowser, screenshot, signIn } from './support.mjs';
+
+const row = (page, name) => page.locator(`.collection-row:has(> a.collection-name:text-is("${name}"))`);
+
+for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
+  test(`collections: create, drag to move, rename, delete (${name})`, async () => {
+    const server = await startServer();
+    const browser = await startBrowser(viewport);
+    try {
+      const page = await browser.page();
+      await signIn(page, server.base);
+      await page.goto(server.base + '/collections');
+      await page.locator('#no-collections').waitFor();
+      for (const collection of ['Printer parts', 'Garden']) {
+        await page.fill('#new-collection', collection);
+        await page.click('#create-collection');
+        await row(page, collection).waitFor();
+      }
+      // A sub-collection through the row's "+ Inside" (a prompt asks the name).
+      page.once('dialog', (d) => d.accept('Voron'));
+      await row(page, 'Printer parts').getByRole('button', { name: 'New collection inside Printer parts' }).click();
+      await row(page, 'Voron').waitFor();
+      assert.equal(await page.locator('li.collection:has(> .collection-row > a:text-is("Printer parts")) li.collection').count(), 1);
+
+      // Drag "Garden" onto "Printer parts": it moves inside.
+      await row(page, 'Garden').dragTo(row(page, 'Printer parts'));
+      await page.locator('li.collection:has(> .collection-row > a:text-is("Printer parts")) .collection-row:has(> a:text-is("Garden"))').waitFor({ timeout: 20_000 });
+
+      // Move it back to the top with the keyboard-friendly list, then rename it.
+      await row(page, 'Garden').getByRole('combobox', { name: 'Move Garden to' }).selectOption('top');
+      await page.waitForFunction(() => [...document.querySelectorAll('#collection-tree > li > .collection-row > a')].some((a) => a.textContent === 'Garden'), null, { timeout: 20_000 });
+      page.once('dialog', (d) => d.accept('Garden & balcony'));
+      await row(page, 'Garden').getByRole('button', { name: 'Rename Garden' }).click();
+      await row(page, 'Garden & balcony').waitFor();
+      console.log(`screenshot: ${await screenshot(page, `collections-${name}`)}`);
+
+      // Delete "Printer parts": the confirmation names the sub-collection count.
+      let asked = '';
+      page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+      await row(page, 'Printer parts').getByRole('button', { name: 'Delete Printer parts' }).click();
+      await page.locator('.notice').waitFor({ timeout: 20_000 });
+      assert.match(asked, /Delete "Printer parts" and its 1 sub-collection\(s\)\? 0 model\(s\) go to the trash/);
+      assert.match(await page.locator('.notice').textContent(), /Deleted 2 collection\(s\)/);
+      assert.equal(await row(page, 'Voron').count(), 0);
+      assert.deepEqual(browser.problems, [], 'no console errors or failed requests');
+    } finally {
+      await browser.close();
+      assert.equal(await server.stop(), 0);
+    }
+  });
+}
