@@ -96,6 +96,26 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.locator('#token-list .token[data-state="revoked"]').waitFor({ timeout: 20_000 });
       assert.equal((await asSlicer()).status, 401, 'a revoked token is refused');
 
+      // The admin's settings: add a user and disable them, change a runtime
+      // setting (and see it is overridden), read the vault statistics.
+      await page.fill('#new-user-name', 'sam');
+      await page.fill('#new-user-password', 'sam-password-1');
+      await page.click('#create-user');
+      const sam = page.locator('#user-list .user[data-username="sam"]');
+      await sam.waitFor({ timeout: 20_000 });
+      await sam.getByRole('button', { name: 'Disable sam' }).click();
+      await page.locator('#user-list .user[data-username="sam"][data-disabled="true"]').waitFor({ timeout: 20_000 });
+      await page.fill('#setting-trash_retention_days', '14');
+      await page.press('#setting-trash_retention_days', 'Tab');
+      await page.locator('#runtime-settings .setting:has(#setting-trash_retention_days) button:text("Reset")').waitFor({ timeout: 20_000 });
+      await page.locator('#vault-stats dd').first().waitFor();
+      console.log(`screenshot: ${await screenshot(page, `settings-admin-${name}`)}`);
+      const samLogin = await fetch(server.base + '/api/v1/auth/login', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'sam', password: 'sam-password-1' }),
+      });
+      assert.equal(samLogin.status, 401, 'a disabled user cannot sign in');
+
       // The only failed requests were the refused sign-in (a server function
       // answers errors with 500 and the error as JSON).
       const unexpected = browser.problems.filter((p) => !p.includes('/api/login') && !p.includes('status of 500'));

@@ -23,16 +23,25 @@ fn errors_of<T: Clone + Send + Sync + 'static>(
         .collect_view()
 }
 
+/// Nothing for a caller the card is not for; the error for anything else.
+fn not_for_you(err: crate::error::AppError) -> AnyView {
+    if err.code == crate::error::ErrorCode::Forbidden {
+        ().into_any()
+    } else {
+        view! { <p class="form-error" role="alert">{err.message}</p> }.into_any()
+    }
+}
+
 /// Vault-wide counts and sizes.
 #[component]
 pub fn VaultStatsCard() -> impl IntoView {
     let stats = Resource::new(|| (), |_| vault_stats());
     view! {
-        <div class="card" id="vault-stats">
-            <h2>"Vault"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Counting…"</p> }>
+            <Suspense>
                 {move || Suspend::new(async move {
                     match stats.await { Ok(s) => view! {
+                        <div class="card" id="vault-stats">
+                        <h2>"Vault"</h2>
                         <dl class="stats">
                             <div><dt>"Models"</dt><dd>{s.models}</dd></div>
                             <div><dt>"Files"</dt><dd>{s.files}</dd></div>
@@ -42,10 +51,10 @@ pub fn VaultStatsCard() -> impl IntoView {
                             <div><dt>"Tags"</dt><dd>{s.tags}</dd></div>
                             <div><dt>"Stored"</dt><dd>{size(s.stored_bytes)}</dd></div>
                         </dl>
-                    }.into_any(), Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any() }
+                        </div>
+                    }.into_any(), Err(err) => not_for_you(err) }
                 })}
             </Suspense>
-        </div>
     }
 }
 
@@ -62,13 +71,13 @@ pub fn RuntimeSettingsCard() -> impl IntoView {
         });
     };
     view! {
-        <div class="card" id="runtime-settings">
-            <h2>"Vault settings"</h2>
-            <p class="muted">"Changes apply at once, without a restart. \"Reset\" goes back to the value from the environment."</p>
-            {move || errors_of(vec![update.value().get()])}
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense>
                 {move || Suspend::new(async move {
                     match settings.await { Ok(s) => view! {
+                        <div class="card" id="runtime-settings">
+                        <h2>"Vault settings"</h2>
+                        <p class="muted">"Changes apply at once, without a restart. \"Reset\" goes back to the value from the environment."</p>
+                        {move || errors_of(vec![update.value().get()])}
                         <ul class="settings-list">
                             {s.items.into_iter().map(|item| {
                                 let key = item.key.clone();
@@ -110,10 +119,10 @@ pub fn RuntimeSettingsCard() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                    }.into_any(), Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any() }
+                        </div>
+                    }.into_any(), Err(err) => not_for_you(err) }
                 })}
             </Suspense>
-        </div>
     }
 }
 
@@ -152,21 +161,21 @@ pub fn UsersCard() -> impl IntoView {
         update.dispatch(UpdateUser { id, params });
     };
     view! {
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match users.await { Ok(list) => view! {
         <div class="card" id="users">
             <h2>"Users"</h2>
             <form class="inline-form" on:submit=on_create>
-                <label for="new-username">"Username"</label>
-                <input id="new-username" node_ref=username autocomplete="off" required maxlength="64" />
-                <label for="new-password">"First password"</label>
-                <input id="new-password" node_ref=password type="password" autocomplete="new-password" minlength="8" required />
-                <label class="check"><input id="new-admin" node_ref=admin type="checkbox" />" Admin"</label>
+                <label for="new-user-name">"Username"</label>
+                <input id="new-user-name" node_ref=username autocomplete="off" required maxlength="64" />
+                <label for="new-user-password">"First password"</label>
+                <input id="new-user-password" node_ref=password type="password" autocomplete="new-password" minlength="8" required />
+                <label class="check"><input id="new-user-admin" node_ref=admin type="checkbox" />" Admin"</label>
                 <button id="create-user" class="button primary" type="submit">"Add user"</button>
             </form>
             {move || errors_of(vec![create.value().get().map(|r| r.map(|_| ())), update.value().get().map(|r| r.map(|_| ())), reset.value().get(), delete.value().get()])}
             {move || reset.value().get().and_then(Result::ok).map(|()| view! { <p class="notice" role="status">"Password set; that user's sessions ended."</p> })}
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match users.await { Ok(list) => view! {
                         <ul class="user-list" id="user-list">
                             {list.into_iter().map(|user| {
                                 let id = user.id;
@@ -203,9 +212,9 @@ pub fn UsersCard() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                    }.into_any(), Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any() }
+        </div>
+                    }.into_any(), Err(err) => not_for_you(err) }
                 })}
             </Suspense>
-        </div>
     }
 }

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use crate::api::auth::{ChangePassword, CreateApiToken, RevokeApiToken, list_api_tokens};
 use crate::params::auth::{ChangePasswordParams, CreateTokenParams};
 use crate::ui::pages::admin::{RuntimeSettingsCard, UsersCard, VaultStatsCard};
-use crate::ui::session::{Session, reload_at, use_session};
+use crate::ui::session::reload_at;
 use crate::views::auth::ApiTokenView;
 
 fn value_of(input: NodeRef<Input>) -> String {
@@ -30,26 +30,11 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
             <ApiTokens />
             <PasswordChange />
-            <AdminSections />
+            // Admin cards; each shows nothing to a caller it is not for.
+            <UsersCard />
+            <RuntimeSettingsCard />
+            <VaultStatsCard />
         </section>
-    }
-}
-
-/// The admin's cards, for admins only.
-#[component]
-fn AdminSections() -> impl IntoView {
-    let Session(state) = use_session();
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                let admin = state.await.ok().and_then(|s| s.user).is_some_and(|u| u.is_admin);
-                admin.then(|| view! {
-                    <UsersCard />
-                    <RuntimeSettingsCard />
-                    <VaultStatsCard />
-                })
-            })}
-        </Suspense>
     }
 }
 
