@@ -8,7 +8,7 @@ use in_process::start;
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_version_database_and_status() {
     let server = start().await;
     let res = reqwest::get(format!("{}/api/v1/health", server.base))
@@ -27,7 +27,7 @@ async fn health_reports_version_database_and_status() {
     server.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_paths_get_the_json_error_envelope() {
     let server = start().await;
     let res = reqwest::get(format!("{}/api/v1/nope", server.base))
@@ -44,18 +44,46 @@ async fn unknown_api_paths_get_the_json_error_envelope() {
     server.shutdown().await;
 }
 
+/// Pages are rendered on the server, signed in or not. (Against the real
+/// binary: server-side rendering spawns reactive tasks, which belong in one
+/// process with one runtime, as in production — not beside other tests'
+/// runtimes in this process.)
 #[tokio::test]
 async fn pages_render_the_layout_and_footer_on_the_server() {
-    let server = start().await;
-    for path in ["/", "/collections", "/printers", "/trash", "/settings"] {
-        let res = reqwest::get(format!("{}{path}", server.base))
-            .await
-            .expect("GET");
+    let Some(mut vault) = support::Vault::new(support::Engine::Sqlite, &[]).await else {
+        return;
+    };
+    let _server = vault.start().await;
+    let session = support::sign_in(
+        &reqwest::Client::new(),
+        &vault.base,
+        support::ADMIN_USER,
+        support::ADMIN_PASSWORD,
+    )
+    .await
+    .expect("sign in");
+    for (signed_in, path, heading) in [
+        (false, "/", "Sign in"),
+        (true, "/", "Library"),
+        (true, "/collections", "Collections"),
+        (true, "/printers", "Printers"),
+        (true, "/trash", "Trash"),
+        (true, "/settings", "Settings"),
+    ] {
+        let mut request = reqwest::Client::new().get(format!("{}{path}", vault.base));
+        if signed_in {
+            request = request.header("cookie", format!("printstash_session={session}"));
+        }
+        let res = request.send().await.expect("GET");
         assert_eq!(res.status(), 200, "{path}");
         let html = res.text().await.expect("text").replace("<!>", "");
         for label in ["Library", "Collections", "Printers", "Trash", "Settings"] {
             assert!(html.contains(label), "{path} lacks nav entry {label}");
         }
+        assert!(
+            !signed_in || html.contains(&format!("<h1>{heading}</h1>")),
+            "{path} renders its page on the server"
+        );
         assert!(
             html.contains("data-database=\"SQLite\""),
             "{path} footer lacks the database kind"
@@ -65,10 +93,9 @@ async fn pages_render_the_layout_and_footer_on_the_server() {
             "{path} lacks the stylesheet"
         );
     }
-    server.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_answer_with_views() {
     let server = start().await;
     let client = reqwest::Client::new();
@@ -90,7 +117,7 @@ async fn server_functions_answer_with_views() {
     server.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_complete_and_shutdown_returns_cleanly() {
     let server = start().await;
     // A request in flight right before shutdown still completes.

@@ -240,7 +240,7 @@ fn not_found(err: &AppError, what: &str) {
     assert_eq!(err.message, format!("{what} not found"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_server_functions_return_the_rest_views() {
     let server = start().await;
     let model_id = server
@@ -382,7 +382,7 @@ async fn model_server_functions_return_the_rest_views() {
     server.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collection_and_tag_server_functions_return_the_rest_views() {
     let server = start().await;
     let model_id = server
@@ -512,7 +512,7 @@ async fn collection_and_tag_server_functions_return_the_rest_views() {
     server.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_function_errors_carry_the_app_error() {
     let server = start().await;
 
@@ -560,7 +560,7 @@ async fn server_function_errors_carry_the_app_error() {
 /// the fields it leaves out (`parent_id`, `collection_id` are `None`), and
 /// the server must still read them as "unchanged", not as an explicit `null`
 /// ("move to the root").
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renames_from_the_ui_leave_unsent_fields_alone() {
     let server = start().await;
     let model_id = server

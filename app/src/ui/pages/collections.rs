@@ -1,6 +1,7 @@
 //! `/collections`: the collection tree with model counts; create, rename,
 //! move (drag a collection onto another, or pick a new place from a list)
-//! and delete with a confirmation that says what goes to the trash.
+//! and delete with a confirmation that says what goes to the trash; and
+//! the tags (`tags`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,6 +11,7 @@ use crate::api::collections::{
     CreateCollection, DeleteCollection, UpdateCollection, list_collections,
 };
 use crate::params::collections::{CreateCollectionParams, UpdateCollectionParams};
+use crate::ui::pages::tags::TagsCard;
 use crate::views::collections::CollectionNode;
 
 /// The actions every row can start.
@@ -229,6 +231,7 @@ pub fn CollectionsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <TagsCard />
         </section>
     }
 }

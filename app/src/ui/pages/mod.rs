@@ -6,6 +6,8 @@ pub mod coming_soon;
 pub mod library;
 pub mod model;
 pub mod not_found;
+pub mod revision_diff;
 pub mod settings;
 pub mod sign_in;
+pub mod tags;
 pub mod trash;

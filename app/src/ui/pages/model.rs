@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::api::models::{RestoreModel, TrashModel, UpdateModel, UpdateRevision, get_model};
 use crate::params::models::{UpdateModelParams, UpdateRevisionParams};
 use crate::ui::browse::cards::{outcome_class, print_time, size};
+use crate::ui::pages::revision_diff::{RevisionChoice, RevisionDiff};
 use crate::ui::upload::{UploadItem, UploadList};
 use crate::views::models::{FileView, ModelDetail, Outcome};
 
@@ -164,6 +165,24 @@ fn ModelView(
         }
     };
     let trashed = detail.deleted_at.is_some();
+    let choices: Vec<RevisionChoice> = detail
+        .revisions
+        .iter()
+        .filter_map(|f| {
+            let r = f.revision.as_ref()?;
+            Some(RevisionChoice {
+                file_id: f.id,
+                label: format!(
+                    "#{} {}",
+                    r.number,
+                    r.label
+                        .clone()
+                        .unwrap_or_else(|| f.original_filename.clone())
+                ),
+                outcome: r.status,
+            })
+        })
+        .collect();
     let name = detail.name.clone();
     let description = detail.description.clone();
     let meshes: Vec<FileView> = detail
@@ -286,6 +305,8 @@ fn ModelView(
                     </div>
                 })}
             </div>
+
+            {(detail.revisions.len() >= 2).then(|| view! { <RevisionDiff model_id=model_id choices=choices.clone() /> })}
 
             <div class="card">
                 <h2>"Files"</h2>
