@@ -118,6 +118,19 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.click(`${tabs} a[href="/"]`);
       await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 3);
 
+      // Browsing a collection, uploads go into it.
+      const created = await page.evaluate(async () => {
+        const res = await fetch('/api/v1/collections', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Garden' }) });
+        return res.json();
+      });
+      await page.goto(`${server.base}/?collection=${created.id}`);
+      await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
+      await page.locator('#library-empty').waitFor();
+      await page.setInputFiles('#file-picker', [stl('Planter.stl', 9)]);
+      await page.locator('#uploads .upload[data-state="done"]').waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 1, null, { timeout: 20_000 });
+      assert.equal(await page.locator('#models .model-name').textContent(), 'Planter');
+
       const unexpected = browser.problems.filter((p) => !p.includes('status of 500'));
       assert.deepEqual(unexpected, [], 'no console errors or failed requests');
     } finally {

@@ -124,20 +124,36 @@ pub fn UploadList(items: RwSignal<Vec<UploadItem>>) -> impl IntoView {
 /// The library's drop zone: many files at once, each with its own progress.
 /// `on_stored` runs whenever an upload finished (to refresh the list).
 #[component]
-pub fn UploadPanel(#[prop(into)] on_stored: Callback<()>) -> impl IntoView {
+pub fn UploadPanel(
+    /// Where new models go (the collection being browsed), if anywhere.
+    #[prop(into)]
+    collection: Signal<Option<i32>>,
+    #[prop(into)] on_stored: Callback<()>,
+) -> impl IntoView {
     let items = RwSignal::new(Vec::<UploadItem>::new());
     let dragging = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
     // Files are only ever sent from the browser.
     #[cfg(not(feature = "hydrate"))]
-    let _ = on_stored;
+    let _ = (on_stored, collection);
     #[cfg(feature = "hydrate")]
     let start = move |files: web_sys::FileList| {
         for i in 0..files.length() {
             if let Some(file) = files.get(i) {
                 let item = UploadItem::new_for(file.name());
                 items.update(|list| list.push(item.clone()));
-                browser::send(file, "/api/v1/ingest/model".into(), item, on_stored);
+                let fields: Vec<(&str, String)> = collection
+                    .get_untracked()
+                    .map(|id| ("collection_id", id.to_string()))
+                    .into_iter()
+                    .collect();
+                browser::send(
+                    file,
+                    "/api/v1/ingest/model".into(),
+                    &fields,
+                    item,
+                    on_stored,
+                );
             }
         }
     };
@@ -172,7 +188,7 @@ pub fn UploadPanel(#[prop(into)] on_stored: Callback<()>) -> impl IntoView {
             <p>
                 "Drop meshes (STL, OBJ, 3MF) and G-code here, or "
                 <label class="link" for="file-picker">"choose files"</label>
-                "."
+                {move || if collection.get().is_some() { ". They go into the collection you are browsing." } else { "." }}
             </p>
             <input id="file-picker" class="visually-hidden" type="file" multiple node_ref=input on:change=on_pick
                 accept=".stl,.obj,.3mf,.gcode,.bgcode,.gco,.g" />
@@ -204,9 +220,15 @@ pub mod browser {
             .unwrap_or_else(|| format!("The server answered {status}; try again."))
     }
 
-    /// Sends `file` to `url` (multipart, field `file`) and follows it to its
+    /// Sends `file` to `url` (multipart: `fields`, then `file`) and follows it to its
     /// outcome in `item`.
-    pub fn send(file: web_sys::File, url: String, item: UploadItem, on_stored: Callback<()>) {
+    pub fn send(
+        file: web_sys::File,
+        url: String,
+        fields: &[(&str, String)],
+        item: UploadItem,
+        on_stored: Callback<()>,
+    ) {
         let state = item.state.clone();
         let failed = move |message: &str| state.set(UploadState::Failed(message.to_owned()));
         let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
@@ -215,9 +237,13 @@ pub mod browser {
         let Ok(form) = web_sys::FormData::new() else {
             return failed("This browser cannot upload files.");
         };
-        if form
-            .append_with_blob_and_filename("file", &file, &file.name())
-            .is_err()
+        // Text fields first, the file last (the usual order for multipart forms).
+        if fields
+            .iter()
+            .any(|(name, value)| form.append_with_str(name, value).is_err())
+            || form
+                .append_with_blob_and_filename("file", &file, &file.name())
+                .is_err()
             || xhr.open("POST", &url).is_err()
         {
             return failed("The file could not be read.");

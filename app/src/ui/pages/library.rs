@@ -74,7 +74,7 @@ pub fn LibraryPage() -> impl IntoView {
                     {move || if list_view() { "Grid" } else { "List" }}
                 </A>
             </div>
-            <UploadPanel on_stored=move |()| {
+            <UploadPanel collection=Signal::derive(move || params.get().collection_id) on_stored=move |()| {
                 page.refetch();
                 facets.refetch();
             } />

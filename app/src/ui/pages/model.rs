@@ -157,6 +157,7 @@ fn ModelView(
                     crate::ui::upload::browser::send(
                         file,
                         format!("/api/v1/models/{model_id}/gcode-revisions"),
+                        &[],
                         item,
                         Callback::new(move |()| uploaded.update(|n| *n += 1)),
                     );
@@ -225,7 +226,7 @@ fn ModelView(
                                     <button class="button small" type="button" on:click=move |_| editing.set(true)>"Edit"</button>
                                     {(!trashed).then(|| view! {
                                         <button id="trash-model" class="button small" type="button" on:click=move |_| {
-                                            let sure = window().confirm_with_message("Move this model to the trash? You can restore it for 30 days.").unwrap_or(false);
+                                            let sure = window().confirm_with_message("Move this model to the trash? You can restore it from the trash page until trash expiry deletes it.").unwrap_or(false);
                                             if sure { trash.dispatch(TrashModel { id: model_id }); }
                                         }>"Move to trash"</button>
                                     })}

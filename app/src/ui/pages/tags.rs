@@ -67,7 +67,7 @@ pub fn TagsCard() -> impl IntoView {
                                     {list.into_iter().map(|tag| {
                                         let id = tag.id;
                                         let name = tag.name.clone();
-                                        let (rename_from, delete_name, label) = (name.clone(), name.clone(), name.clone());
+                                        let (rename_from, delete_name, label, merge_name) = (name.clone(), name.clone(), name.clone(), name.clone());
                                         view! {
                                             <li class="tag-row" data-tag=name.clone()>
                                                 <A href=format!("/?tag={id}") attr:class="tag">{label}</A>
@@ -81,7 +81,11 @@ pub fn TagsCard() -> impl IntoView {
                                                     }>"Rename"</button>
                                                     <select class="move-select" aria-label=format!("Merge tag {name} into") on:change=move |ev| {
                                                         if let Ok(into_tag_id) = event_target_value(&ev).parse::<i32>() {
-                                                            merge.dispatch(MergeTag { id, into_tag_id });
+                                                            let target = others.with_value(|o| o.iter().find(|(oid, _)| *oid == into_tag_id).map(|(_, n)| n.clone())).unwrap_or_default();
+                                                            let sure = window().confirm_with_message(&format!("Merge \"{merge_name}\" into \"{target}\"? Every model tagged {merge_name} gets {target}, and {merge_name} is deleted.")).unwrap_or(false);
+                                                            if sure {
+                                                                merge.dispatch(MergeTag { id, into_tag_id });
+                                                            }
                                                         }
                                                     }>
                                                         <option value="" selected>"Merge into…"</option>
