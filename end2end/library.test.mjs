@@ -95,6 +95,12 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       }, firstRecommended, { timeout: 20_000 });
       await page.locator('#revisions .revision[data-recommended="true"] .outcome-select').selectOption('known_good');
       await page.locator('#revisions .revision[data-recommended="true"] .badge.ok').waitFor({ timeout: 20_000 });
+      // Edit: tags (comma-separated) are saved with the name.
+      await page.getByRole('button', { name: 'Edit' }).click();
+      await page.fill('#edit-tags', 'PETG, outdoor');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.locator('.model-info .model-tags .tag:text-is("outdoor")').waitFor({ timeout: 20_000 });
+
       // The two revisions' settings side by side: only what differs.
       await page.click('#open-diff');
       const diff = page.locator('#diff-table');
@@ -117,6 +123,10 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.locator('#trash-empty').waitFor({ timeout: 20_000 });
       await page.click(`${tabs} a[href="/"]`);
       await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 3);
+      // The tag facet filters to the tagged model.
+      await page.click('.facet-group[data-facet="tag"] a:has-text("outdoor")');
+      await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 1);
+      assert.equal(await page.locator('#models .model-name').textContent(), 'Bracket');
 
       // Browsing a collection, uploads go into it.
       const created = await page.evaluate(async () => {

@@ -24,7 +24,7 @@ struct Actions {
 }
 
 /// Every collection with its path, depth first (for the "Move to" lists).
-fn flatten(nodes: &[CollectionNode], prefix: &str, out: &mut Vec<(i32, String)>) {
+pub(crate) fn flatten(nodes: &[CollectionNode], prefix: &str, out: &mut Vec<(i32, String)>) {
     for node in nodes {
         let path = if prefix.is_empty() {
             node.name.clone()

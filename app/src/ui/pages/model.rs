@@ -1,14 +1,17 @@
 //! `/models/:id`: one model — its picture, revisions (recommended first,
 //! with outcome badges and slicer facts), the other artifacts with
-//! downloads, adding a G-code revision with progress, editing and trash.
+//! downloads, adding a G-code revision with progress, editing (name,
+//! description, tags, collection) and trash.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::api::collections::list_collections;
 use crate::api::models::{RestoreModel, TrashModel, UpdateModel, UpdateRevision, get_model};
 use crate::params::models::{UpdateModelParams, UpdateRevisionParams};
 use crate::ui::browse::cards::{outcome_class, print_time, size};
+use crate::ui::pages::collections::flatten;
 use crate::ui::pages::revision_diff::{RevisionChoice, RevisionDiff};
 use crate::ui::upload::{UploadItem, UploadList};
 use crate::views::models::{FileView, ModelDetail, Outcome};
@@ -81,6 +84,17 @@ pub fn ModelPage() -> impl IntoView {
             }
         },
     );
+    // Places a model can move to (for the edit form).
+    let places = Resource::new(
+        || (),
+        |_| async move {
+            list_collections().await.map(|nodes| {
+                let mut flat = Vec::new();
+                flatten(&nodes, "", &mut flat);
+                flat
+            })
+        },
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = trash.value().get() {
@@ -104,7 +118,7 @@ pub fn ModelPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match model.await {
                     Ok(detail) => view! {
-                        <ModelView detail=detail update_revision update_model trash restore uploads uploaded />
+                        <ModelView detail=detail update_revision update_model trash restore uploads uploaded places />
                         {errors}
                     }.into_any(),
                     Err(err) => view! {
@@ -126,19 +140,42 @@ fn ModelView(
     restore: ServerAction<RestoreModel>,
     uploads: RwSignal<Vec<UploadItem>>,
     uploaded: RwSignal<u32>,
+    places: Resource<Result<Vec<(i32, String)>, crate::error::AppError>>,
 ) -> impl IntoView {
     let model_id = detail.id;
     let editing = RwSignal::new(false);
     let name_input = NodeRef::<leptos::html::Input>::new();
     let description_input = NodeRef::<leptos::html::Textarea>::new();
+    let tags_input = NodeRef::<leptos::html::Input>::new();
+    let collection_select = NodeRef::<leptos::html::Select>::new();
+    let current_tags = detail
+        .tags
+        .iter()
+        .map(|t| t.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let current_collection = detail.collection_id;
     let on_save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let tags = tags_input.get().map(|i| {
+            i.value()
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        });
+        let collection = collection_select
+            .get()
+            .map(|s| s.value().parse::<i32>().ok())
+            .filter(|c| *c != current_collection);
         update_model.dispatch(UpdateModel {
             id: model_id,
             params: UpdateModelParams {
                 name: name_input.get().map(|i| i.value()),
                 description: description_input.get().map(|i| i.value()),
-                ..Default::default()
+                collection_id: collection,
+                tags,
             },
         });
         editing.set(false);
@@ -239,6 +276,15 @@ fn ModelView(
                             <input id="edit-name" node_ref=name_input value=detail.name.clone() required maxlength="255" />
                             <label for="edit-description">"Description"</label>
                             <textarea id="edit-description" node_ref=description_input rows="4">{detail.description.clone()}</textarea>
+                            <label for="edit-tags">"Tags (comma-separated)"</label>
+                            <input id="edit-tags" node_ref=tags_input value=current_tags.clone() placeholder="PETG, functional" />
+                            <label for="edit-collection">"Collection"</label>
+                            <select id="edit-collection" node_ref=collection_select>
+                                <option value="" selected=current_collection.is_none()>"No collection"</option>
+                                {move || places.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|(id, path)| view! {
+                                    <option value=id.to_string() selected=current_collection == Some(id)>{path}</option>
+                                }).collect_view()}
+                            </select>
                             <div class="row">
                                 <button class="button primary" type="submit">"Save"</button>
                                 <button class="button" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
