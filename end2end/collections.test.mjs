@@ -27,6 +27,39 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await row(page, 'Voron').waitFor();
       assert.equal(await page.locator('li.collection:has(> .collection-row > a:text-is("Printer parts")) li.collection').count(), 1);
 
+      // Share "Printer parts" with sam as an editor; sam then sees it (and
+      // what is inside) but not "Garden"; removing the role hides it again.
+      await page.evaluate(() => fetch('/api/v1/users', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'sam', password: 'sam-password-1' }),
+      }));
+      const samSees = async () => {
+        const login = await fetch(server.base + '/api/v1/auth/login', {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'sam', password: 'sam-password-1' }),
+        });
+        const cookie = login.headers.get('set-cookie').split(';')[0];
+        const tree = await (await fetch(server.base + '/api/v1/collections', { headers: { cookie } })).json();
+        const names = [];
+        const walk = (nodes) => nodes.forEach((n) => { names.push(n.name); walk(n.children); });
+        walk(tree);
+        return names.sort();
+      };
+      assert.deepEqual(await samSees(), []);
+      await row(page, 'Printer parts').getByRole('button', { name: 'Share Printer parts' }).click();
+      const panel = page.locator('.share-panel');
+      await panel.getByRole('combobox', { name: 'User to share with' }).selectOption({ label: 'sam (@sam)' });
+      await panel.getByRole('combobox', { name: 'Role to give' }).selectOption('edit');
+      await panel.getByRole('button', { name: 'Share', exact: true }).click();
+      await panel.locator('.grant[data-username="sam"]').waitFor({ timeout: 20_000 });
+      assert.equal(await panel.getByRole('combobox', { name: 'Role of sam' }).inputValue(), 'edit');
+      console.log(`screenshot: ${await screenshot(page, `collections-share-${name}`)}`);
+      assert.deepEqual(await samSees(), ['Printer parts', 'Voron']);
+      await panel.getByRole('button', { name: 'Stop sharing with sam' }).click();
+      await panel.locator('.grant[data-username="sam"]').waitFor({ state: 'detached', timeout: 20_000 });
+      assert.deepEqual(await samSees(), []);
+      await row(page, 'Printer parts').getByRole('button', { name: 'Share Printer parts' }).click();
+
       // Drag "Garden" onto "Printer parts": it moves inside.
       await row(page, 'Garden').dragTo(row(page, 'Printer parts'));
       await page.locator('li.collection:has(> .collection-row > a:text-is("Printer parts")) .collection-row:has(> a:text-is("Garden"))').waitFor({ timeout: 20_000 });

@@ -1,7 +1,7 @@
 //! `/collections`: the collection tree with model counts; create, rename,
 //! move (drag a collection onto another, or pick a new place from a list)
-//! and delete with a confirmation that says what goes to the trash; and
-//! the tags (`tags`).
+//! delete with a confirmation that says what goes to the trash, sharing
+//! with users (`sharing`); and the tags (`tags`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +11,7 @@ use crate::api::collections::{
     CreateCollection, DeleteCollection, UpdateCollection, list_collections,
 };
 use crate::params::collections::{CreateCollectionParams, UpdateCollectionParams};
+use crate::ui::pages::sharing::SharePanel;
 use crate::ui::pages::tags::TagsCard;
 use crate::views::collections::CollectionNode;
 
@@ -21,6 +22,8 @@ struct Actions {
     update: ServerAction<UpdateCollection>,
     delete: ServerAction<DeleteCollection>,
     dragging: RwSignal<Option<i32>>,
+    /// The collection whose sharing panel is open.
+    sharing: RwSignal<Option<i32>>,
 }
 
 /// Every collection with its path, depth first (for the "Move to" lists).
@@ -121,6 +124,11 @@ fn node_view(
                         <option value="top">"Top level"</option>
                         {places.with_value(|p| p.iter().filter(|(pid, _)| *pid != id).map(|(pid, path)| view! { <option value=pid.to_string()>{path.clone()}</option> }).collect_view())}
                     </select>
+                    <button class="button small" type="button" aria-label=format!("Share {name}")
+                        aria-expanded=move || (actions.sharing.get() == Some(id)).to_string()
+                        on:click=move |_| actions.sharing.update(|s| *s = if *s == Some(id) { None } else { Some(id) })>
+                        "Share"
+                    </button>
                     <button class="button small danger" type="button" aria-label=format!("Delete {name}") on:click=move |_| {
                         let message = format!(
                             "Delete \"{delete_name}\"{}? {models} model(s) go to the trash (restorable there).",
@@ -132,6 +140,9 @@ fn node_view(
                     }>"Delete"</button>
                 </span>
             </div>
+            <Show when=move || actions.sharing.get() == Some(id)>
+                <SharePanel collection_id=id />
+            </Show>
             <ul class="collection-children">{children}</ul>
         </li>
     }
@@ -146,6 +157,7 @@ pub fn CollectionsPage() -> impl IntoView {
         update: ServerAction::new(),
         delete: ServerAction::new(),
         dragging: RwSignal::new(None),
+        sharing: RwSignal::new(None),
     };
     let tree = Resource::new(
         move || {

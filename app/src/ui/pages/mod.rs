@@ -8,6 +8,7 @@ pub mod model;
 pub mod not_found;
 pub mod revision_diff;
 pub mod settings;
+pub mod sharing;
 pub mod sign_in;
 pub mod tags;
 pub mod trash;
