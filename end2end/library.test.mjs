@@ -141,6 +141,25 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 1, null, { timeout: 20_000 });
       assert.equal(await page.locator('#models .model-name').textContent(), 'Planter');
 
+      // Bulk actions: tag one model, trash two, from the selection toolbar.
+      await page.evaluate(() => fetch('/api/v1/tags', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'spare' }),
+      }));
+      await page.goto(server.base + '/?sort=name');
+      await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
+      await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 4);
+      await page.getByRole('checkbox', { name: 'Select Bracket' }).check();
+      await page.locator('#bulk-bar').waitFor();
+      await page.getByRole('combobox', { name: 'Tag the selected models' }).selectOption({ label: 'spare' });
+      await page.locator('#models .model-card:has-text("Bracket") .tag:text-is("spare")').waitFor({ timeout: 20_000 });
+      await page.getByRole('checkbox', { name: 'Select Hinge' }).check();
+      await page.getByRole('checkbox', { name: 'Select Clip' }).check();
+      assert.match(await page.locator('#bulk-bar').textContent(), /2 selected/);
+      console.log(`screenshot: ${await screenshot(page, `library-bulk-${name}`)}`);
+      await page.locator('#bulk-bar').getByRole('button', { name: 'Move to trash' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#models .model-card').length === 2, null, { timeout: 20_000 });
+      assert.equal(await page.locator('#bulk-bar').count(), 0, 'the selection is cleared');
+
       const unexpected = browser.problems.filter((p) => !p.includes('status of 500'));
       assert.deepEqual(unexpected, [], 'no console errors or failed requests');
     } finally {

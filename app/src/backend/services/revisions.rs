@@ -168,8 +168,11 @@ pub async fn update_revision(
     row.update(&*txn).await?;
     if params.recommended == Some(true) {
         mark_recommended(&*txn, model_id, file_id).await?;
+        // The browse card shows the recommended revision's print time and picture.
+        super::models::refresh_summary(&*txn, model_id).await?;
+    } else {
+        super::models::touch_model(&*txn, model_id).await?;
     }
-    super::models::touch_model(&*txn, model_id).await?;
     txn.commit().await?;
     super::models::get_model(state, actor, model_id).await
 }

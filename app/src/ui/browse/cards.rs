@@ -1,5 +1,7 @@
 //! Model cards: a thumbnail grid (or a compact list) linking to each model.
 
+use std::collections::BTreeSet;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -39,9 +41,10 @@ pub fn outcome_class(outcome: Outcome) -> &'static str {
     }
 }
 
-/// One model in the grid or list.
+/// One model in the grid or list, with a checkbox for bulk actions.
 #[component]
-pub fn ModelCardView(card: ModelCard) -> impl IntoView {
+pub fn ModelCardView(card: ModelCard, selected: RwSignal<BTreeSet<i32>>) -> impl IntoView {
+    let id = card.id;
     let href = format!("/models/{}", card.id);
     let thumb = match card.thumbnail_url.clone() {
         Some(url) => view! { <img src=url alt="" loading="lazy" decoding="async" /> }.into_any(),
@@ -50,7 +53,23 @@ pub fn ModelCardView(card: ModelCard) -> impl IntoView {
         }
     };
     view! {
-        <li class="model-card" data-model-id=card.id>
+        <li class="model-card" data-model-id=card.id class:selected=move || selected.with(|s| s.contains(&id))>
+            <input
+                class="select-model"
+                type="checkbox"
+                aria-label=format!("Select {}", card.name)
+                prop:checked=move || selected.with(|s| s.contains(&id))
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    selected.update(|s| {
+                        if on {
+                            s.insert(id);
+                        } else {
+                            s.remove(&id);
+                        }
+                    });
+                }
+            />
             <A href=href attr:class="model-link">
                 <div class="thumb">{thumb}</div>
                 <div class="model-body">

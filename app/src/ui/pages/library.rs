@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::models::{list_models, model_facets};
+use crate::ui::browse::bulk::BulkBar;
 use crate::ui::browse::cards::ModelCardView;
 use crate::ui::browse::facets::FacetSidebar;
 use crate::ui::browse::query::{SORTS, href_with, params_from};
@@ -28,6 +29,7 @@ pub fn LibraryPage() -> impl IntoView {
         },
         model_facets,
     );
+    let selected = RwSignal::new(std::collections::BTreeSet::<i32>::new());
     let list_view = move || query.with(|q| q.get("view").as_deref() == Some("list"));
     let navigate = use_navigate();
     let on_search = move |ev: leptos::ev::Event| {
@@ -78,6 +80,10 @@ pub fn LibraryPage() -> impl IntoView {
                 page.refetch();
                 facets.refetch();
             } />
+            <BulkBar selected=selected done=move |()| {
+                page.refetch();
+                facets.refetch();
+            } />
             <div class="library-body">
                 <Suspense fallback=|| view! { <aside class="facets muted">"Counting…"</aside> }>
                     {move || Suspend::new(async move {
@@ -113,7 +119,7 @@ pub fn LibraryPage() -> impl IntoView {
                                     let first = query.with_untracked(|q| q.get("after").is_some()).then(|| query.with_untracked(|q| href_with(q, "after", None)));
                                     view! {
                                         <ul class=move || if list_view() { "model-list" } else { "model-grid" } id="models">
-                                            {page.items.into_iter().map(|card| view! { <ModelCardView card=card /> }).collect_view()}
+                                            {page.items.into_iter().map(|card| view! { <ModelCardView card=card selected=selected /> }).collect_view()}
                                         </ul>
                                         <nav class="pager" aria-label="Pages">
                                             {first.map(|href| view! { <A href=href attr:class="button">"First page"</A> })}
