@@ -6,9 +6,8 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 
-use crate::api::collections::list_collections;
 use crate::api::tags::list_tags;
-use crate::ui::pages::collections::flatten;
+use crate::ui::pages::collections::collection_places;
 
 /// What the toolbar should do to the selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +64,7 @@ pub fn BulkBar(
     #[prop(into)] done: Callback<()>,
 ) -> impl IntoView {
     let tags = Resource::new(|| (), |_| list_tags());
-    let places = Resource::new(
-        || (),
-        |_| async move {
-            list_collections().await.map(|nodes| {
-                let mut flat = Vec::new();
-                flatten(&nodes, "", &mut flat);
-                flat
-            })
-        },
-    );
+    let places = Resource::new(|| (), |_| collection_places());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let start = move |action: BulkAction| {

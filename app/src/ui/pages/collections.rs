@@ -27,7 +27,7 @@ struct Actions {
 }
 
 /// Every collection with its path, depth first (for the "Move to" lists).
-pub(crate) fn flatten(nodes: &[CollectionNode], prefix: &str, out: &mut Vec<(i32, String)>) {
+fn flatten(nodes: &[CollectionNode], prefix: &str, out: &mut Vec<(i32, String)>) {
     for node in nodes {
         let path = if prefix.is_empty() {
             node.name.clone()
@@ -37,6 +37,14 @@ pub(crate) fn flatten(nodes: &[CollectionNode], prefix: &str, out: &mut Vec<(i32
         out.push((node.id, path.clone()));
         flatten(&node.children, &path, out);
     }
+}
+
+/// Every collection the caller may see with its path, for "Move to…" lists.
+pub(crate) async fn collection_places() -> Result<Vec<(i32, String)>, crate::error::AppError> {
+    let nodes = list_collections().await?;
+    let mut flat = Vec::new();
+    flatten(&nodes, "", &mut flat);
+    Ok(flat)
 }
 
 fn descendants(node: &CollectionNode) -> u64 {

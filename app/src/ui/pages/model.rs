@@ -7,11 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::collections::list_collections;
 use crate::api::models::{RestoreModel, TrashModel, UpdateModel, UpdateRevision, get_model};
 use crate::params::models::{UpdateModelParams, UpdateRevisionParams};
 use crate::ui::browse::cards::{outcome_class, print_time, size};
-use crate::ui::pages::collections::flatten;
+use crate::ui::pages::collections::collection_places;
 use crate::ui::pages::revision_diff::{RevisionChoice, RevisionDiff};
 use crate::ui::upload::{UploadItem, UploadList};
 use crate::views::models::{FileView, ModelDetail, Outcome};
@@ -85,16 +84,7 @@ pub fn ModelPage() -> impl IntoView {
         },
     );
     // Places a model can move to (for the edit form).
-    let places = Resource::new(
-        || (),
-        |_| async move {
-            list_collections().await.map(|nodes| {
-                let mut flat = Vec::new();
-                flatten(&nodes, "", &mut flat);
-                flat
-            })
-        },
-    );
+    let places = Resource::new(|| (), |_| collection_places());
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = trash.value().get() {
