@@ -28,15 +28,13 @@ async fn sign_in(
     params: &CredentialsParams,
 ) -> Result<SessionInfo, AppError> {
     use crate::backend::auth::{sessions, users};
-    let (user, secret) = users::login(state, params, &client.ip, &client.user_agent).await?;
+    let (info, secret) = users::login(state, params, &client.ip, &client.user_agent).await?;
     set_cookie(&sessions::cookie(
         &state.settings.auth,
         &secret,
         client.secure_cookie(&state.settings.auth),
     ));
-    Ok(SessionInfo {
-        user: crate::views::auth::UserView::from(&user),
-    })
+    Ok(info)
 }
 
 /// Whether the one-time setup still has to run (anyone may ask).

@@ -163,6 +163,12 @@ impl Actor {
         }
     }
 
+    /// The signed-in user's id, or "sign in first" for the system actor.
+    pub fn require_user(&self) -> Result<i32, ServiceError> {
+        self.user_id
+            .ok_or_else(|| ServiceError::Unauthenticated("Sign in first.".into()))
+    }
+
     /// Fails unless the caller is a vault admin.
     pub fn require_admin(&self) -> Result<(), ServiceError> {
         if self.is_admin {

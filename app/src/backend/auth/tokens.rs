@@ -21,19 +21,13 @@ pub const TOKEN_PREFIX: &str = "psk_";
 const SHOWN_PREFIX_CHARS: usize = 12;
 const TOUCH_AFTER_SECONDS: i64 = 60;
 
-fn me(actor: &Actor) -> Result<i32, ServiceError> {
-    actor
-        .user_id
-        .ok_or_else(|| ServiceError::Unauthenticated("Sign in to manage API tokens.".into()))
-}
-
 /// Makes a token for the caller; the only time its secret is returned.
 pub async fn create(
     state: &AppState,
     actor: &Actor,
     params: &CreateTokenParams,
 ) -> Result<CreatedApiToken, ServiceError> {
-    let user_id = me(actor)?;
+    let user_id = actor.require_user()?;
     let name = params.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ServiceError::Invalid {
@@ -83,7 +77,7 @@ pub async fn create(
 
 /// The caller's own tokens, newest first (revoked ones included).
 pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<ApiTokenView>, ServiceError> {
-    let user_id = me(actor)?;
+    let user_id = actor.require_user()?;
     Ok(api_tokens::Entity::find()
         .filter(api_tokens::Column::UserId.eq(user_id))
         .order_by_desc(api_tokens::Column::Id)

@@ -19,7 +19,7 @@ use crate::params::auth::{
     ChangePasswordParams, CreateUserParams, CredentialsParams, ResetPasswordParams,
     UpdateUserParams,
 };
-use crate::views::auth::{SetupStatus, UserView};
+use crate::views::auth::{SessionInfo, SetupStatus, UserView};
 
 const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
@@ -162,13 +162,13 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<(), ServiceError> {
 }
 
 /// Signs in: rate limits per account and address, checks the password and
-/// starts a session. Returns the user and the session secret for the cookie.
+/// starts a session. Returns who signed in and the session secret for the cookie.
 pub async fn login(
     state: &AppState,
     params: &CredentialsParams,
     ip: &str,
     user_agent: &str,
-) -> Result<(users::Model, String), ServiceError> {
+) -> Result<(SessionInfo, String), ServiceError> {
     let claimed = params.username.trim();
     if let Err(limited) = state.login_limiter.check(claimed, ip) {
         tracing::warn!(username = %claimed, %ip, "sign-in refused: too many attempts");
@@ -195,7 +195,10 @@ pub async fn login(
     let actor = Actor::unauthenticated(user.username.clone(), Some(ip.to_owned()));
     audit::record(&*txn, &actor, "user.login", format!("user:{}", user.id), "").await?;
     txn.commit().await?;
-    Ok((user, secret))
+    let info = SessionInfo {
+        user: UserView::from(&user),
+    };
+    Ok((info, secret))
 }
 
 /// Changes the caller's own password; every session of theirs ends.
@@ -204,9 +207,7 @@ pub async fn change_password(
     actor: &Actor,
     params: &ChangePasswordParams,
 ) -> Result<(), ServiceError> {
-    let user_id = actor
-        .user_id
-        .ok_or_else(|| ServiceError::Unauthenticated("Sign in first.".into()))?;
+    let user_id = actor.require_user()?;
     let user = users::Entity::find_by_id(user_id)
         .one(&state.db)
         .await?
@@ -263,9 +264,7 @@ async fn set_password(
 
 /// The caller as a user view.
 pub async fn me(state: &AppState, actor: &Actor) -> Result<UserView, ServiceError> {
-    let id = actor
-        .user_id
-        .ok_or_else(|| ServiceError::Unauthenticated("Sign in first.".into()))?;
+    let id = actor.require_user()?;
     let user = users::Entity::find_by_id(id)
         .one(&state.db)
         .await?

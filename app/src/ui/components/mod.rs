@@ -1,5 +1,6 @@
 //! Reusable UI pieces shared by the pages.
 
+pub mod errors;
 pub mod footer;
 pub mod icons;
 pub mod nav;

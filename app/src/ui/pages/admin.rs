@@ -10,18 +10,8 @@ use crate::api::users::{CreateUser, DeleteUser, ResetPassword, UpdateUser, list_
 use crate::params::auth::{CreateUserParams, ResetPasswordParams, UpdateUserParams};
 use crate::params::settings::UpdateSettingsParams;
 use crate::ui::browse::cards::size;
+use crate::ui::components::errors::{error_list, failure};
 use crate::views::settings::SettingType;
-
-fn errors_of<T: Clone + Send + Sync + 'static>(
-    value: Vec<Option<Result<T, crate::error::AppError>>>,
-) -> impl IntoView {
-    value
-        .into_iter()
-        .flatten()
-        .filter_map(Result::err)
-        .map(|err| view! { <p class="form-error" role="alert">{err.message}</p> })
-        .collect_view()
-}
 
 /// Nothing for a caller the card is not for; the error for anything else.
 fn not_for_you(err: crate::error::AppError) -> AnyView {
@@ -77,7 +67,7 @@ pub fn RuntimeSettingsCard() -> impl IntoView {
                         <div class="card" id="runtime-settings">
                         <h2>"Vault settings"</h2>
                         <p class="muted">"Changes apply at once, without a restart. \"Reset\" goes back to the value from the environment."</p>
-                        {move || errors_of(vec![update.value().get()])}
+                        {move || error_list([failure(update.value().get())])}
                         <ul class="settings-list">
                             {s.items.into_iter().map(|item| {
                                 let key = item.key.clone();
@@ -174,7 +164,7 @@ pub fn UsersCard() -> impl IntoView {
                 <label class="check"><input id="new-user-admin" node_ref=admin type="checkbox" />" Admin"</label>
                 <button id="create-user" class="button primary" type="submit">"Add user"</button>
             </form>
-            {move || errors_of(vec![create.value().get().map(|r| r.map(|_| ())), update.value().get().map(|r| r.map(|_| ())), reset.value().get(), delete.value().get()])}
+            {move || error_list([failure(create.value().get()), failure(update.value().get()), failure(reset.value().get()), failure(delete.value().get())])}
             {move || reset.value().get().and_then(Result::ok).map(|()| view! { <p class="notice" role="status">"Password set; that user's sessions ended."</p> })}
                         <ul class="user-list" id="user-list">
                             {list.into_iter().map(|user| {

@@ -11,6 +11,7 @@ use crate::api::collections::{
     CreateCollection, DeleteCollection, UpdateCollection, list_collections,
 };
 use crate::params::collections::{CreateCollectionParams, UpdateCollectionParams};
+use crate::ui::components::errors::{error_list, failure};
 use crate::ui::pages::sharing::SharePanel;
 use crate::ui::pages::tags::TagsCard;
 use crate::views::collections::CollectionNode;
@@ -192,15 +193,11 @@ pub fn CollectionsPage() -> impl IntoView {
         }
     };
     let errors = move || {
-        [
-            actions.create.value().get().and_then(Result::err),
-            actions.update.value().get().and_then(Result::err),
-            actions.delete.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|err| view! { <p class="form-error" role="alert">{err.message}</p> })
-        .collect_view()
+        error_list([
+            failure(actions.create.value().get()),
+            failure(actions.update.value().get()),
+            failure(actions.delete.value().get()),
+        ])
     };
     view! {
         <Title text="Collections" />

@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::api::models::{RestoreModel, TrashModel, UpdateModel, UpdateRevision, get_model};
 use crate::params::models::{UpdateModelParams, UpdateRevisionParams};
 use crate::ui::browse::cards::{outcome_class, print_time, size};
+use crate::ui::components::errors::{error_list, failure};
 use crate::ui::pages::collections::collection_places;
 use crate::ui::pages::revision_diff::{RevisionChoice, RevisionDiff};
 use crate::ui::upload::{UploadItem, UploadList};
@@ -92,16 +93,12 @@ pub fn ModelPage() -> impl IntoView {
         }
     });
     let errors = move || {
-        [
-            update_revision.value().get().and_then(Result::err),
-            update_model.value().get().and_then(Result::err),
-            trash.value().get().and_then(Result::err),
-            restore.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|err| view! { <p class="form-error" role="alert">{err.message}</p> })
-        .collect_view()
+        error_list([
+            failure(update_revision.value().get()),
+            failure(update_model.value().get()),
+            failure(trash.value().get()),
+            failure(restore.value().get()),
+        ])
     };
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 
 use crate::api::auth::{ChangePassword, CreateApiToken, RevokeApiToken, list_api_tokens};
 use crate::params::auth::{ChangePasswordParams, CreateTokenParams};
+use crate::ui::components::errors::{error_list, failure};
 use crate::ui::pages::admin::{RuntimeSettingsCard, UsersCard, VaultStatsCard};
 use crate::ui::session::reload_at;
 use crate::views::auth::ApiTokenView;
@@ -99,9 +100,7 @@ fn ApiTokens() -> impl IntoView {
                 }.into_any(),
                 Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
             })}
-            {move || revoke.value().get().and_then(Result::err).map(|err| view! {
-                <p class="form-error" role="alert">{err.message}</p>
-            })}
+            {move || error_list([failure(revoke.value().get())])}
             <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
@@ -199,9 +198,7 @@ fn PasswordChange() -> impl IntoView {
                 <Show when=move || mismatch.get()>
                     <p class="form-error" role="alert">"The two new passwords are not the same."</p>
                 </Show>
-                {move || change.value().get().and_then(Result::err).map(|err| view! {
-                    <p class="form-error" role="alert">{err.message}</p>
-                })}
+                {move || error_list([failure(change.value().get())])}
                 <button class="button" type="submit" disabled=move || change.pending().get()>"Change password"</button>
             </form>
         </div>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::users::{RemoveGrant, SetGrant, list_grants, list_users};
 use crate::params::auth::SetGrantParams;
+use crate::ui::components::errors::{error_list, failure};
 use crate::views::auth::Role;
 
 const ROLES: [(Role, &str); 3] = [
@@ -41,17 +42,7 @@ pub fn SharePanel(collection_id: i32) -> impl IntoView {
             });
         }
     };
-    let errors = move || {
-        [
-            set.value().get().map(|r| r.map(|_| ())),
-            remove.value().get().map(|r| r.map(|_| ())),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(Result::err)
-        .map(|err| view! { <p class="form-error" role="alert">{err.message}</p> })
-        .collect_view()
-    };
+    let errors = move || error_list([failure(set.value().get()), failure(remove.value().get())]);
     view! {
         <div class="share-panel" data-collection-id=collection_id>
             <p class="muted">"Roles here apply to everything inside this collection too. Vault admins can always do everything."</p>

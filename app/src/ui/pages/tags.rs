@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::tags::{CreateTag, DeleteTag, MergeTag, RenameTag, list_tags};
+use crate::ui::components::errors::{error_list, failure};
 
 /// Tag management.
 #[component]
@@ -35,17 +36,12 @@ pub fn TagsCard() -> impl IntoView {
         }
     };
     let errors = move || {
-        [
-            create.value().get().map(|r| r.map(|_| ())),
-            rename.value().get().map(|r| r.map(|_| ())),
-            merge.value().get().map(|r| r.map(|_| ())),
-            delete.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(Result::err)
-        .map(|err| view! { <p class="form-error" role="alert">{err.message}</p> })
-        .collect_view()
+        error_list([
+            failure(create.value().get()),
+            failure(rename.value().get()),
+            failure(merge.value().get()),
+            failure(delete.value().get()),
+        ])
     };
     view! {
         <div class="card" id="tags">

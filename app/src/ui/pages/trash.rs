@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::models::{PurgeModel, PurgeTrash, RestoreModel, list_trash};
+use crate::ui::components::errors::{error_list, failure};
 
 fn confirmed(message: &str) -> bool {
     window().confirm_with_message(message).unwrap_or(false)
@@ -28,15 +29,11 @@ pub fn TrashPage() -> impl IntoView {
         |_| list_trash(),
     );
     let errors = move || {
-        [
-            restore.value().get().and_then(|r| r.err()),
-            purge.value().get().and_then(Result::err),
-            empty.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|err| view! { <p class="form-error" role="alert">{err.message}</p> })
-        .collect_view()
+        error_list([
+            failure(restore.value().get()),
+            failure(purge.value().get()),
+            failure(empty.value().get()),
+        ])
     };
     view! {
         <Title text="Trash" />

@@ -4,7 +4,7 @@
 use app::backend::auth::{RequestAuth, sessions, tokens, users};
 use app::backend::state::AppState;
 use app::params::auth::{ChangePasswordParams, CreateTokenParams, CredentialsParams};
-use app::views::auth::{ApiTokenView, CreatedApiToken, SessionInfo, SetupStatus, UserView};
+use app::views::auth::{ApiTokenView, CreatedApiToken, SetupStatus, UserView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -31,16 +31,13 @@ async fn sign_in(
     params: &CredentialsParams,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let (user, secret) = users::login(state, params, &client.ip, &client.user_agent).await?;
+    let (info, secret) = users::login(state, params, &client.ip, &client.user_agent).await?;
     let cookie = sessions::cookie(
         &state.settings.auth,
         &secret,
         client.secure_cookie(&state.settings.auth),
     );
-    let body = SessionInfo {
-        user: UserView::from(&user),
-    };
-    Ok(with_cookie((status, Json(body)).into_response(), &cookie))
+    Ok(with_cookie((status, Json(info)).into_response(), &cookie))
 }
 
 /// `GET /auth/setup`.
