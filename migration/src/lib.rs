@@ -8,6 +8,7 @@ mod m20261126_000002_create_vault_core;
 mod m20261127_000003_model_search;
 mod m20261127_000004_browse_sort_indexes;
 mod m20261129_000005_auth;
+mod m20261129_000006_model_stars;
 
 /// The ordered list of migrations applied by `Migrator::up`.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_model_search::Migration),
             Box::new(m20261127_000004_browse_sort_indexes::Migration),
             Box::new(m20261129_000005_auth::Migration),
+            Box::new(m20261129_000006_model_stars::Migration),
         ]
     }
 }

@@ -35,6 +35,8 @@ macro_rules! on_both_engines {
 on_both_engines!(
     mesh_upload_dedupes_across_formats_and_survives_trash_and_restore,
     downloads_honour_range_and_etag,
+    mesh_previews_are_psm1_with_an_etag,
+    stars_filter_the_library_and_fill_the_offline_manifest,
     gcode_revisions_keep_exactly_one_recommended,
     bad_uploads_get_clear_errors_and_leave_nothing_behind,
     sixteen_concurrent_uploads_all_complete,
@@ -262,6 +264,143 @@ async fn downloads_honour_range_and_etag(engine: Engine) {
         .await
         .expect("GET");
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
+fn le_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+async fn mesh_previews_are_psm1_with_an_etag(engine: Engine) {
+    let Some(mut vault) = Vault::new(engine, &[]).await else {
+        return;
+    };
+    let server = vault.start().await;
+    let api = Api::admin(&server.base).await;
+    let created = api
+        .ingest("cube.stl", &fixture("mesh/cube_20mm_binary.stl"), &[])
+        .await;
+    let model = id(&created["model_id"]);
+    let (_, detail) = api.get(&format!("/models/{model}")).await;
+    let preview_url = detail["files"][0]["preview_url"]
+        .as_str()
+        .expect("a mesh has a preview URL")
+        .to_owned();
+
+    let res = api
+        .client
+        .get(format!("{}{preview_url}", server.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::OK);
+    let etag = res.headers()[header::ETAG].clone();
+    let body = res.bytes().await.expect("body");
+    assert_eq!(&body[..4], b"PSM1");
+    // A cube: 8 welded corners, 12 triangles, nothing decimated.
+    assert_eq!(
+        (le_u32(&body, 4), le_u32(&body, 8), le_u32(&body, 12)),
+        (8, 12, 12)
+    );
+    let max_z = f32::from_le_bytes(body[36..40].try_into().expect("f32"));
+    assert!((max_z - 20.0).abs() < 1e-3, "{max_z}");
+    assert_eq!(body.len(), 40 + 48 + 12 * 12);
+
+    let res = api
+        .client
+        .get(format!("{}{preview_url}", server.base))
+        .header(header::IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // G-code has no mesh preview.
+    let (status, revision) = api
+        .upload(
+            &format!("/models/{model}/gcode-revisions"),
+            Form::new().file("file", "cube.gcode", &small_gcode(3)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{revision}");
+    let (status, body) = api
+        .get(&format!("/files/{}/preview-mesh", id(&revision["file_id"])))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "not_found");
+}
+
+async fn stars_filter_the_library_and_fill_the_offline_manifest(engine: Engine) {
+    let Some(mut vault) = Vault::new(engine, &[]).await else {
+        return;
+    };
+    let server = vault.start().await;
+    let api = Api::admin(&server.base).await;
+    let keep = api.ingest("keep.stl", &tetrahedron_stl(41), &[]).await;
+    let other = api.ingest("other.stl", &tetrahedron_stl(42), &[]).await;
+    let (keep, other) = (id(&keep["model_id"]), id(&other["model_id"]));
+    let (status, revision) = api
+        .upload(
+            &format!("/models/{keep}/gcode-revisions"),
+            Form::new().file("file", "keep.gcode", &small_gcode(4)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{revision}");
+
+    for _ in 0..2 {
+        let (status, body) = api
+            .put_json(&format!("/models/{keep}/star"), &json!({}))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::NO_CONTENT,
+            "starring twice is fine: {body}"
+        );
+    }
+    let (_, page) = api.get("/models?starred=true").await;
+    let ids: Vec<i64> = items(&page).iter().map(|m| id(&m["id"])).collect();
+    assert_eq!(ids, vec![keep]);
+    let (_, page) = api.get("/models").await;
+    assert_eq!(listed(&page, keep).expect("listed")["starred"], true);
+    assert_eq!(listed(&page, other).expect("listed")["starred"], false);
+    let (_, detail) = api.get(&format!("/models/{keep}")).await;
+    assert_eq!(detail["starred"], true);
+
+    let (status, manifest) = api.get("/offline-manifest").await;
+    assert_eq!(status, StatusCode::OK, "{manifest}");
+    let pages: Vec<&str> = manifest["pages"]
+        .as_array()
+        .expect("pages")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        pages,
+        vec!["/?starred=true".to_owned(), format!("/models/{keep}")]
+    );
+    let assets: Vec<&str> = manifest["assets"]
+        .as_array()
+        .expect("assets")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let download = format!("/api/v1/files/{}/download", id(&revision["file_id"]));
+    assert!(assets.contains(&download.as_str()), "{manifest}");
+    assert!(
+        assets.iter().any(|a| a.ends_with("/preview-mesh")),
+        "{manifest}"
+    );
+
+    // A trashed model leaves the offline set; stars are per user.
+    let (status, _) = api.delete(&format!("/models/{keep}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, manifest) = api.get("/offline-manifest").await;
+    assert_eq!(manifest["pages"], json!(["/?starred=true"]));
+    let (status, _) = api.post_empty(&format!("/models/{keep}/restore")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api.delete(&format!("/models/{keep}/star")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, page) = api.get("/models?starred=true").await;
+    assert!(items(&page).is_empty(), "{page}");
 }
 
 async fn gcode_revisions_keep_exactly_one_recommended(engine: Engine) {

@@ -163,6 +163,11 @@ const CASES: &[Case] = &[
     ),
     case("GET /files/{id}/download", Shared, READ),
     case("GET /files/{id}/thumbnail", Shared, READ),
+    case("GET /files/{id}/preview-mesh", Shared, READ),
+    case("PUT /models/{id}/star", Shared, READ),
+    case("DELETE /models/{id}/star", Shared, READ),
+    case("GET /offline-manifest", Shared, SIGNED_IN),
+    case("fn star_model", Shared, READ),
     case("fn list_models", Shared, SIGNED_IN),
     case("fn model_facets", Shared, SIGNED_IN),
     case("fn vault_stats", Shared, ADMIN_ONLY),
@@ -587,6 +592,7 @@ impl Matrix {
                 "params": { "status": "known_good" },
             }),
             "trash_file" | "restore_file" => json!({ "model_id": t.model, "file_id": t.file }),
+            "star_model" => json!({ "id": t.model, "starred": true }),
             _ => return None,
         })
     }

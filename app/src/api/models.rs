@@ -119,3 +119,11 @@ pub async fn restore_file(model_id: i32, file_id: i32) -> Result<ModelDetail, Ap
     let (state, actor) = super::context().await?;
     Ok(revisions::restore_file(&state, &actor, model_id, file_id).await?)
 }
+
+/// Stars or unstars a model for the caller (the "Starred" filter and the
+/// set kept for offline viewing).
+#[server(endpoint = "star_model", input = Json)]
+pub async fn star_model(id: i32, starred: bool) -> Result<(), AppError> {
+    let (state, actor) = super::context().await?;
+    Ok(crate::backend::services::stars::star_model(&state, &actor, id, starred).await?)
+}

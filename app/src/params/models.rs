@@ -58,6 +58,9 @@ pub struct ListModelsParams {
     /// Only models with (true) or without (false) live G-code.
     #[serde(default)]
     pub has_gcode: Option<bool>,
+    /// Only the models the caller starred.
+    #[serde(default)]
+    pub starred: bool,
     /// Sort key.
     #[serde(default)]
     pub sort: ModelSort,

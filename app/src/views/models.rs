@@ -150,6 +150,9 @@ pub struct ModelCard {
     pub total_size_bytes: i64,
     /// Tags on the model.
     pub tags: Vec<TagRef>,
+    /// Whether the caller starred it.
+    #[serde(default)]
+    pub starred: bool,
     /// Creation time, RFC 3339.
     pub created_at: String,
     /// Last change, RFC 3339.
@@ -225,6 +228,9 @@ pub struct FileView {
     pub download_url: String,
     /// Thumbnail URL, if one was rendered or embedded.
     pub thumbnail_url: Option<String>,
+    /// URL of the 3D preview (PSM1, decimated for huge meshes); meshes only.
+    #[serde(default)]
+    pub preview_url: Option<String>,
     /// Revision fields (G-code only).
     pub revision: Option<RevisionInfo>,
     /// What the readers learned.
@@ -257,10 +263,26 @@ pub struct ModelDetail {
     pub files: Vec<FileView>,
     /// When it was trashed, if it is in the trash (RFC 3339).
     pub deleted_at: Option<String>,
+    /// Whether the caller starred it (kept for offline viewing).
+    #[serde(default)]
+    pub starred: bool,
     /// Creation time, RFC 3339.
     pub created_at: String,
     /// Last change, RFC 3339.
     pub updated_at: String,
+}
+
+/// What a browser keeps for offline viewing: the caller's starred live
+/// models (`GET /api/v1/offline-manifest`, read by the service worker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct OfflineManifest {
+    /// Pages to fetch again on every refresh: the starred list and each
+    /// starred model's detail page.
+    pub pages: Vec<String>,
+    /// Files that never change under their URL (thumbnails, the recommended
+    /// revision's download, the mesh preview): fetched once.
+    pub assets: Vec<String>,
 }
 
 /// A model in the trash list.
@@ -368,6 +390,11 @@ mod build {
         format!("/api/v1/files/{file_id}/download")
     }
 
+    /// The URL of a mesh file's 3D preview.
+    pub fn preview_url(file_id: i32) -> String {
+        format!("/api/v1/files/{file_id}/preview-mesh")
+    }
+
     /// The URL of a file's thumbnail (`grid` for the browse-card size).
     pub fn thumbnail_url(file_id: i32, grid: bool) -> String {
         if grid {
@@ -440,6 +467,9 @@ mod build {
                     .thumbnail_key
                     .as_ref()
                     .map(|_| thumbnail_url(file.id, false)),
+                preview_url: (matches!(kind, FileKind::Stl | FileKind::Obj | FileKind::ThreeMf)
+                    && file.processing_error.is_none())
+                .then(|| preview_url(file.id)),
                 revision,
                 metadata: metadata.map(FileMetadataView::from),
                 processing_error: file.processing_error.clone(),
@@ -469,6 +499,7 @@ mod build {
                 print_time_s: m.print_time_s,
                 total_size_bytes: m.total_size_bytes,
                 tags,
+                starred: false,
                 created_at: time_text(&m.created_at),
                 updated_at: time_text(&m.updated_at),
             }
@@ -547,6 +578,7 @@ mod build {
                 revisions,
                 files: other,
                 deleted_at: model.deleted_at.as_ref().map(time_text),
+                starred: false,
                 created_at: time_text(&model.created_at),
                 updated_at: time_text(&model.updated_at),
             }
@@ -555,7 +587,7 @@ mod build {
 }
 
 #[cfg(feature = "ssr")]
-pub use build::{download_url, thumbnail_url, time_text};
+pub use build::{download_url, preview_url, thumbnail_url, time_text};
 
 /// How many models a purge deleted for good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod mesh_reader;
 mod mesh_testkit;
 pub mod obj;
 pub mod package;
+pub mod preview_mesh;
 pub mod project3mf;
 pub mod slicer_meta;
 pub mod stl;

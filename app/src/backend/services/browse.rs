@@ -172,6 +172,9 @@ async fn filters(
     if let Some(has) = params.has_gcode {
         cond = cond.add(models::Column::HasGcode.eq(has));
     }
+    if params.starred {
+        cond = cond.add(super::stars::starred_by(actor));
+    }
     if let Some(outcome) = params.outcome {
         cond = cond.add(
             models::Column::Id.in_subquery(
@@ -259,7 +262,7 @@ pub async fn list_models(
     } else {
         None
     };
-    let items = cards(state, &rows).await?;
+    let items = cards(state, actor, &rows).await?;
     Ok(Page { items, next_cursor })
 }
 
@@ -267,6 +270,7 @@ pub async fn list_models(
 /// fetched in three batched queries.
 pub async fn cards(
     state: &AppState,
+    actor: &Actor,
     rows: &[models::Model],
 ) -> Result<Vec<ModelCard>, ServiceError> {
     let ids: Vec<i32> = rows.iter().map(|m| m.id).collect();
@@ -292,6 +296,7 @@ pub async fn cards(
         .into_iter()
         .filter_map(|f| Some((f.model_id, Outcome::parse(f.revision_status.as_deref()?)?)))
         .collect();
+    let starred = super::stars::starred_among(&state.db, actor, &ids).await?;
     let links = model_tags::Entity::find()
         .filter(model_tags::Column::ModelId.is_in(ids))
         .all(&state.db)
@@ -318,8 +323,9 @@ pub async fn cards(
     }
     Ok(rows
         .iter()
-        .map(|m| {
-            ModelCard::build(
+        .map(|m| ModelCard {
+            starred: starred.contains(&m.id),
+            ..ModelCard::build(
                 m,
                 counts.get(&m.id).copied().unwrap_or(0),
                 outcomes.get(&m.id).copied(),

@@ -34,7 +34,7 @@ fn content_type_of(kind: &str) -> &'static str {
 }
 
 /// The file, if the caller may see the model it belongs to.
-async fn find_file(
+pub(crate) async fn find_file(
     state: &AppState,
     actor: &Actor,
     file_id: i32,

@@ -80,7 +80,11 @@ pub async fn get_model(
         .all(&state.db)
         .await?;
     let tags = model_tag_refs(&state.db, id).await?;
-    Ok(ModelDetail::build(&model, &all_files, &metadata, tags))
+    let mut detail = ModelDetail::build(&model, &all_files, &metadata, tags);
+    detail.starred = super::stars::starred_among(&state.db, actor, &[id])
+        .await?
+        .contains(&id);
+    Ok(detail)
 }
 
 /// Checks a model name and returns it trimmed.

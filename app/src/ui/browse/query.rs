@@ -8,8 +8,9 @@ use crate::params::models::{ListModelsParams, ModelSort, SortOrder};
 use crate::views::models::{FileKind, Outcome};
 
 /// Every key the library understands, in the order links write them.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     "q",
+    "starred",
     "collection",
     "tag",
     "kind",
@@ -58,6 +59,7 @@ pub fn params_from(query: &ParamsMap) -> ListModelsParams {
         kind: query.get("kind").and_then(|v| FileKind::parse(&v)),
         outcome: query.get("outcome").and_then(|v| Outcome::parse(&v)),
         has_gcode: query.get("gcode").and_then(|v| v.parse().ok()),
+        starred: query.get("starred").as_deref() == Some("true"),
         sort,
         order,
         cursor: query.get("after"),
@@ -134,8 +136,10 @@ mod tests {
             ("q", "clip"),
             ("tag", "4"),
             ("gcode", "true"),
+            ("starred", "true"),
             ("sort", "print_time_asc"),
         ]));
+        assert!(p.starred);
         assert_eq!(p.q.as_deref(), Some("clip"));
         assert_eq!(p.tags, vec![4]);
         assert_eq!(p.has_gcode, Some(true));

@@ -2,11 +2,12 @@
 //! revision changes. Bodies are a few lines: parse, resolve caller, call one
 //! service, return its view.
 
-use app::backend::services::{browse, export, models as service, revisions};
+use app::backend::services::{browse, export, models as service, revisions, stars};
 use app::backend::state::AppState;
 use app::params::models::{ListModelsParams, UpdateModelParams, UpdateRevisionParams};
 use app::views::models::{
-    Facets, ModelCard, ModelDetail, ModelExport, Page, Purged, TrashItem, VaultStats,
+    Facets, ModelCard, ModelDetail, ModelExport, OfflineManifest, Page, Purged, TrashItem,
+    VaultStats,
 };
 use axum::Json;
 use axum::extract::State;
@@ -161,4 +162,32 @@ pub async fn model_facets(
     QueryParams(params): QueryParams<ListModelsParams>,
 ) -> Result<Json<Facets>, ApiError> {
     Ok(Json(browse::facets(&state, &actor, &params).await?))
+}
+
+/// `PUT /models/{id}/star`: star a model for the caller.
+pub async fn star_model(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Ids(id): Ids<i32>,
+) -> Result<StatusCode, ApiError> {
+    stars::star_model(&state, &actor, id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /models/{id}/star`: take the caller's star off a model.
+pub async fn unstar_model(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Ids(id): Ids<i32>,
+) -> Result<StatusCode, ApiError> {
+    stars::star_model(&state, &actor, id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /offline-manifest`: what the service worker keeps for offline viewing.
+pub async fn offline_manifest(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<OfflineManifest>, ApiError> {
+    Ok(Json(stars::offline_manifest(&state, &actor).await?))
 }

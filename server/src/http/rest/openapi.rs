@@ -19,7 +19,8 @@ use app::params::tags::{MergeTagParams, TagModelsParams, TagNameParams};
 use app::views::collections::{CollectionDeleted, CollectionNode};
 use app::views::jobs::JobView;
 use app::views::models::{
-    Facets, IngestOutcome, ModelCard, ModelDetail, ModelExport, Page, Purged, TrashItem, VaultStats,
+    Facets, IngestOutcome, ModelCard, ModelDetail, ModelExport, OfflineManifest, Page, Purged,
+    TrashItem, VaultStats,
 };
 use app::views::settings::RuntimeSettings;
 use app::views::system::Health;
@@ -60,6 +61,7 @@ pub fn schema_ref(generator: &mut SchemaGenerator, name: &str) -> Option<Value> 
         "Facets" => generator.subschema_for::<Facets>(),
         "TrashItem" => generator.subschema_for::<TrashItem>(),
         "Purged" => generator.subschema_for::<Purged>(),
+        "OfflineManifest" => generator.subschema_for::<OfflineManifest>(),
         "IngestOutcome" => generator.subschema_for::<IngestOutcome>(),
         "JobView" => generator.subschema_for::<JobView>(),
         "CollectionNode" => generator.subschema_for::<CollectionNode>(),

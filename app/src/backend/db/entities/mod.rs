@@ -11,6 +11,7 @@ pub mod collections;
 pub mod file_metadata;
 pub mod files;
 pub mod jobs;
+pub mod model_stars;
 pub mod model_tags;
 pub mod models;
 pub mod runtime_settings;
