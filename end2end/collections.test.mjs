@@ -1,6 +1,6 @@
 // Collections in a real browser: create a tree, move a collection by
 // dragging it onto another and by picking a place, rename, and delete with a
-// confirmation that says how many models go to the trash.
+// confirmation that says how many models go to the trash; merge two tags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, startBrowser, screenshot, signIn } from './support.mjs';
@@ -71,6 +71,20 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await row(page, 'Garden').getByRole('button', { name: 'Rename Garden' }).click();
       await row(page, 'Garden & balcony').waitFor();
       console.log(`screenshot: ${await screenshot(page, `collections-${name}`)}`);
+
+      // Tags: two spellings of one material; merge the stray one into the other.
+      for (const tag of ['PLA', 'pla-plus']) {
+        await page.fill('#new-tag', tag);
+        await page.click('#create-tag');
+        await page.locator(`.tag-row[data-tag="${tag}"]`).waitFor({ timeout: 20_000 });
+      }
+      let merged = '';
+      page.once('dialog', (d) => { merged = d.message(); d.accept(); });
+      await page.getByRole('combobox', { name: 'Merge tag pla-plus into' }).selectOption({ label: 'PLA' });
+      await page.locator('.tag-row[data-tag="pla-plus"]').waitFor({ state: 'detached', timeout: 20_000 });
+      assert.match(merged, /Merge "pla-plus" into "PLA"/);
+      assert.equal(await page.locator('.tag-row').count(), 1);
+      console.log(`screenshot: ${await screenshot(page, `tags-merged-${name}`)}`);
 
       // Delete "Printer parts": the confirmation names the sub-collection count.
       let asked = '';

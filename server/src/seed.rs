@@ -800,7 +800,7 @@ async fn store_pool(state: &AppState) -> anyhow::Result<Pool> {
 async fn ensure_collections(state: &AppState) -> anyhow::Result<Vec<i32>> {
     let mut ids = Vec::with_capacity(COLLECTIONS.len());
     for path in COLLECTIONS {
-        ids.push(collections::ensure_path(state, &state.system, path).await?);
+        ids.push(collections::ensure_path(state, &state.system, None, path).await?);
     }
     Ok(ids)
 }

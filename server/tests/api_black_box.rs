@@ -806,6 +806,33 @@ async fn collection_paths_create_nested_collections(engine: Engine) {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(items(&page).len(), 3, "descendants included: {page}");
 
+    // A dropped folder inside the browsed collection: the path starts there.
+    let voron = voron_id.to_string();
+    let nested = api
+        .ingest(
+            "bed_clip.stl",
+            &tetrahedron_stl(34),
+            &[
+                ("collection_id", voron.as_str()),
+                ("collection", "Trident/Bed"),
+            ],
+        )
+        .await;
+    let (_, detail) = api
+        .get(&format!("/models/{}", id(&nested["model_id"])))
+        .await;
+    let (_, bed) = api
+        .get(&format!("/collections/{}", id(&detail["collection_id"])))
+        .await;
+    assert_eq!(bed["name"], "Bed", "{bed}");
+    let (_, trident) = api
+        .get(&format!("/collections/{}", id(&bed["parent_id"])))
+        .await;
+    assert_eq!(
+        (&trident["name"], id(&trident["parent_id"])),
+        (&json!("Trident"), voron_id)
+    );
+
     let (status, body) = api
         .upload(
             "/ingest/model",

@@ -3,7 +3,9 @@
 
 pub mod browse;
 pub mod components;
+pub mod offline;
 pub mod pages;
+pub mod scroll;
 pub mod session;
 pub mod upload;
 
@@ -34,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <HydrationScripts options />
                 <MetaTags />
+                <script inner_html=offline::REGISTER_SCRIPT></script>
             </head>
             <body>
                 <App />
@@ -49,7 +52,10 @@ pub fn App() -> impl IntoView {
     provide_session();
     // Effects run only in the browser, so this flips once hydration happened.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        scroll::track_scroll_positions();
+        hydrated.set(true);
+    });
 
     view! {
         <Stylesheet id="app-css" href="/pkg/printstash.css" />
@@ -62,6 +68,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <div id="app" class="app" data-hydrated=move || hydrated.get().to_string()>
                 <TopNav />
+                <offline::OfflineBanner />
                 <main class="content" id="main">
                     <Routes fallback=NotFound>
                         <Route path=path!("/setup") view=SetupPage />

@@ -1,4 +1,5 @@
-//! Uploading from the browser: drop files (or pick them) and each one gets a
+//! Uploading from the browser: drop files or whole folders (or pick them)
+//! and each one gets a
 //! progress bar while its bytes stream to the REST multipart endpoint, then
 //! follows its ingest job to the outcome: a new model, "already in the vault
 //! as …" (dedupe), or an error in words. Multipart over XHR rather than a
@@ -121,7 +122,28 @@ pub fn UploadList(items: RwSignal<Vec<UploadItem>>) -> impl IntoView {
     }
 }
 
-/// The library's drop zone: many files at once, each with its own progress.
+/// File name endings the vault takes (meshes and sliced G-code).
+const VAULT_EXTENSIONS: [&str; 8] = [
+    ".stl",
+    ".obj",
+    ".3mf",
+    ".gcode",
+    ".bgcode",
+    ".gco",
+    ".g",
+    ".gcode.3mf",
+];
+
+/// Whether a file from a dropped folder is one the vault keeps (folders
+/// also hold read-mes, pictures and slicer profiles, which are skipped).
+pub fn is_vault_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    VAULT_EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
+}
+
+/// The library's drop zone: many files or folders at once, each file with its
+/// own progress. A folder's files go into collections named like its
+/// subfolders (inside the collection being browsed).
 /// `on_stored` runs whenever an upload finished (to refresh the list).
 #[component]
 pub fn UploadPanel(
@@ -131,48 +153,76 @@ pub fn UploadPanel(
     #[prop(into)] on_stored: Callback<()>,
 ) -> impl IntoView {
     let items = RwSignal::new(Vec::<UploadItem>::new());
+    let skipped = RwSignal::new(Vec::<String>::new());
     let dragging = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
+    let folder_input = NodeRef::<leptos::html::Input>::new();
     // Files are only ever sent from the browser.
     #[cfg(not(feature = "hydrate"))]
-    let _ = (on_stored, collection);
+    let _ = (on_stored, collection, skipped, folder_input);
+    // One file, from `folder` ("" for a loose file; "Parts/Voron" inside a
+    // dropped or picked folder).
     #[cfg(feature = "hydrate")]
-    let start = move |files: web_sys::FileList| {
-        for i in 0..files.length() {
-            if let Some(file) = files.get(i) {
-                let item = UploadItem::new_for(file.name());
-                items.update(|list| list.push(item.clone()));
-                let fields: Vec<(&str, String)> = collection
-                    .get_untracked()
-                    .map(|id| ("collection_id", id.to_string()))
-                    .into_iter()
-                    .collect();
-                browser::send(
-                    file,
-                    "/api/v1/ingest/model".into(),
-                    &fields,
-                    item,
-                    on_stored,
-                );
-            }
+    let start_one = move |file: web_sys::File, folder: String| {
+        let name = file.name();
+        let shown = if folder.is_empty() {
+            name.clone()
+        } else {
+            format!("{folder}/{name}")
+        };
+        if !folder.is_empty() && !is_vault_file(&name) {
+            skipped.update(|s| s.push(shown));
+            return;
         }
+        let item = UploadItem::new_for(shown);
+        items.update(|list| list.push(item.clone()));
+        let mut fields: Vec<(&str, String)> = collection
+            .get_untracked()
+            .map(|id| ("collection_id", id.to_string()))
+            .into_iter()
+            .collect();
+        if !folder.is_empty() {
+            fields.push(("collection", folder));
+        }
+        browser::send(
+            file,
+            "/api/v1/ingest/model".into(),
+            &fields,
+            item,
+            on_stored,
+        );
     };
+    // Chromium, Firefox and Safari pick whole folders with this attribute;
+    // the view macro has no name for it.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(picker) = folder_input.get() {
+            let _ = picker.set_attribute("webkitdirectory", "");
+        }
+    });
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
         #[cfg(feature = "hydrate")]
-        if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
-            start(files);
+        if let Some(transfer) = ev.data_transfer() {
+            browser::each_dropped_file(&transfer, start_one);
         }
     };
-    let on_pick = move |_ev: leptos::ev::Event| {
+    let on_pick = move |from: NodeRef<leptos::html::Input>| {
         #[cfg(feature = "hydrate")]
-        if let Some(files) = input.get().and_then(|i| i.files()) {
-            start(files);
-            if let Some(i) = input.get() {
-                i.set_value("");
+        if let Some(picker) = from.get() {
+            if let Some(files) = picker.files() {
+                for i in 0..files.length() {
+                    if let Some(file) = files.get(i) {
+                        let folder = browser::folder_of(&file);
+                        start_one(file, folder);
+                    }
+                }
             }
+            picker.set_value("");
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = from;
     };
     view! {
         <div
@@ -186,12 +236,33 @@ pub fn UploadPanel(
             on:drop=on_drop
         >
             <p>
-                "Drop meshes (STL, OBJ, 3MF) and G-code here, or "
+                "Drop meshes (STL, OBJ, 3MF), G-code or whole folders here, or "
                 <label class="link" for="file-picker">"choose files"</label>
+                " or "
+                <label class="link" for="folder-picker">"a folder"</label>
                 {move || if collection.get().is_some() { ". They go into the collection you are browsing." } else { "." }}
             </p>
-            <input id="file-picker" class="visually-hidden" type="file" multiple node_ref=input on:change=on_pick
+            <input id="file-picker" class="visually-hidden" type="file" multiple node_ref=input on:change=move |_| on_pick(input)
                 accept=".stl,.obj,.3mf,.gcode,.bgcode,.gco,.g" />
+            <input id="folder-picker" class="visually-hidden" type="file" multiple node_ref=folder_input
+                on:change=move |_| on_pick(folder_input) />
+            <Show when=move || !skipped.get().is_empty()>
+                <p class="muted" id="upload-skipped">
+                    {move || {
+                        let names = skipped.get();
+                        let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+                        let more = names.len().saturating_sub(shown.len());
+                        format!(
+                            "Skipped {} {} that {} not meshes or G-code: {}{}",
+                            names.len(),
+                            if names.len() == 1 { "file" } else { "files" },
+                            if names.len() == 1 { "is" } else { "are" },
+                            shown.join(", "),
+                            if more > 0 { format!(" and {more} more") } else { String::new() },
+                        )
+                    }}
+                </p>
+            </Show>
             <Show when=move || !items.get().is_empty()>
                 <UploadList items=items />
             </Show>
@@ -208,8 +279,67 @@ pub mod browser {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
+    use wasm_bindgen::prelude::wasm_bindgen;
+
     use super::{UploadItem, UploadState};
     use crate::views::jobs::{JobState, JobView};
+
+    // Walking a dropped folder needs the File System entries API, whose
+    // callbacks are far shorter to follow in JS than through web-sys.
+    #[wasm_bindgen(inline_js = r#"
+export function walk_dropped(transfer, each) {
+  const items = transfer.items ? Array.from(transfer.items) : [];
+  const entries = items
+    .filter((item) => item.kind === 'file')
+    .map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null));
+  if (entries.length === 0 || entries.some((entry) => !entry)) {
+    for (const file of Array.from(transfer.files || [])) each(file, '');
+    return;
+  }
+  const walk = (entry, folder) => {
+    if (entry.isFile) {
+      entry.file((file) => each(file, folder), () => {});
+    } else if (entry.isDirectory) {
+      const inner = folder ? folder + '/' + entry.name : entry.name;
+      const reader = entry.createReader();
+      const next = () => reader.readEntries((batch) => {
+        if (batch.length === 0) return;
+        for (const child of batch) walk(child, inner);
+        next();
+      }, () => {});
+      next();
+    }
+  };
+  for (const entry of entries) walk(entry, '');
+}
+export function folder_of(file) {
+  const path = file.webkitRelativePath || '';
+  const cut = path.lastIndexOf('/');
+  return cut > 0 ? path.slice(0, cut) : '';
+}
+"#)]
+    extern "C" {
+        fn walk_dropped(
+            transfer: &web_sys::DataTransfer,
+            each: &Closure<dyn FnMut(web_sys::File, String)>,
+        );
+        /// The folder a picked file came from inside a picked folder ("" for a loose file).
+        pub fn folder_of(file: &web_sys::File) -> String;
+    }
+
+    /// Calls `each(file, folder)` for every file dropped, walking into
+    /// dropped folders (`folder` is their path, "" for loose files).
+    pub fn each_dropped_file(
+        transfer: &web_sys::DataTransfer,
+        mut each: impl FnMut(web_sys::File, String) + 'static,
+    ) {
+        let callback = Closure::<dyn FnMut(web_sys::File, String)>::new(
+            move |file: web_sys::File, folder: String| each(file, folder),
+        );
+        walk_dropped(transfer, &callback);
+        // Folder walks call back later; the callback lives as long as the page.
+        callback.forget();
+    }
     use crate::views::models::IngestOutcome;
 
     /// The message of an error envelope, or a generic one.
@@ -323,5 +453,35 @@ pub mod browser {
                 Err(err) => item.state.set(UploadState::Failed(err.message)),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_vault_file;
+
+    #[test]
+    fn folders_keep_meshes_and_gcode_only() {
+        for name in [
+            "Bracket.STL",
+            "a.obj",
+            "p.3mf",
+            "x.gcode",
+            "y.bgcode",
+            "z.gcode.3mf",
+            "old.gco",
+            "k.g",
+        ] {
+            assert!(is_vault_file(name), "{name}");
+        }
+        for name in [
+            "README.md",
+            "photo.jpg",
+            "profile.ini",
+            "stl",
+            "notes.gcode.txt",
+        ] {
+            assert!(!is_vault_file(name), "{name}");
+        }
     }
 }

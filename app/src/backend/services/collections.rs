@@ -166,8 +166,15 @@ pub(crate) async fn ensure_exists(
 /// Finds or creates the collection at a slash-separated path such as
 /// `Printer parts/Voron` (names compared case-insensitively), creating the
 /// missing levels; returns the last one's id. Used by uploads that name a
-/// collection the way the original's `collection` form field did.
-pub async fn ensure_path(state: &AppState, actor: &Actor, path: &str) -> Result<i32, ServiceError> {
+/// collection the way the original's `collection` form field did. With
+/// `under`, the path starts inside that collection (a dropped folder inside
+/// the collection being browsed).
+pub async fn ensure_path(
+    state: &AppState,
+    actor: &Actor,
+    under: Option<i32>,
+    path: &str,
+) -> Result<i32, ServiceError> {
     let names: Vec<&str> = path
         .split('/')
         .map(str::trim)
@@ -179,8 +186,14 @@ pub async fn ensure_path(state: &AppState, actor: &Actor, path: &str) -> Result<
             reason: "Name a collection, e.g. \"Printer parts/Voron\".".into(),
         });
     }
+    if let Some(id) = under {
+        ensure_exists(&state.db, id, "collection_id").await?;
+        if actor.role_in(Some(id)).is_none() {
+            return Err(ServiceError::NotFound("collection"));
+        }
+    }
     let txn = state.begin_write().await?;
-    let mut parent: Option<i32> = None;
+    let mut parent: Option<i32> = under;
     for raw in names {
         let name = clean_name(raw).map_err(|err| match err {
             ServiceError::Invalid { reason, .. } => ServiceError::Invalid {

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::ui::components::star::StarButton;
 use crate::views::models::{ModelCard, Outcome};
 
 /// "1 h 23 min" for a print time in seconds.
@@ -70,6 +71,7 @@ pub fn ModelCardView(card: ModelCard, selected: RwSignal<BTreeSet<i32>>) -> impl
                     });
                 }
             />
+            <StarButton model_id=id starred=card.starred name=card.name.clone() compact=true />
             <A href=href attr:class="model-link">
                 <div class="thumb">{thumb}</div>
                 <div class="model-body">

@@ -51,9 +51,19 @@ fn group(
 pub fn FacetSidebar(mut facets: Facets, query: ParamsMap) -> impl IntoView {
     // "Not in any collection" cannot be asked for (yet); leave its count out.
     facets.collections.retain(|f| !f.value.is_empty());
+    let starred_only = query.get("starred").as_deref() == Some("true");
+    let starred_href = href_with(&query, "starred", (!starred_only).then_some("true"));
     view! {
         <aside class="facets" aria-label="Filters">
             <p class="facet-total"><strong>{facets.total}</strong> " models"</p>
+            <A
+                href=starred_href
+                attr:id="starred-filter"
+                attr:class=if starred_only { "facet starred-filter active" } else { "facet starred-filter" }
+                attr:aria-pressed=starred_only.to_string()
+            >
+                <span><span aria-hidden="true">"★ "</span>"Starred"</span>
+            </A>
             {(!facets.collections.is_empty()).then(|| group("Collections", "collection", facets.collections.clone(), &query))}
             {(!facets.tags.is_empty()).then(|| group("Tags", "tag", facets.tags.clone(), &query))}
             {(!facets.kinds.is_empty()).then(|| group("File types", "kind", facets.kinds.clone(), &query))}

@@ -3,4 +3,6 @@
 pub mod errors;
 pub mod footer;
 pub mod icons;
+pub mod model_picture;
 pub mod nav;
+pub mod star;

@@ -82,6 +82,7 @@ fn UserMenu() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {
+            crate::ui::offline::forget_offline_copy();
             reload_at("/login");
         }
     });

@@ -13,6 +13,7 @@ use crate::ui::browse::bulk::BulkBar;
 use crate::ui::browse::cards::ModelCardView;
 use crate::ui::browse::facets::FacetSidebar;
 use crate::ui::browse::query::{SORTS, href_with, params_from};
+use crate::ui::scroll::restore_scroll_position;
 use crate::ui::upload::UploadPanel;
 
 /// The library page.
@@ -29,6 +30,13 @@ pub fn LibraryPage() -> impl IntoView {
         },
         model_facets,
     );
+    // Back from a model page: return to where the list was left, once both
+    // the list and the sidebar (above it on a phone) are in.
+    Effect::new(move |_| {
+        if page.with(Option::is_some) && facets.with(Option::is_some) {
+            request_animation_frame(restore_scroll_position);
+        }
+    });
     let selected = RwSignal::new(std::collections::BTreeSet::<i32>::new());
     let list_view = move || query.with(|q| q.get("view").as_deref() == Some("list"));
     let navigate = use_navigate();
@@ -97,9 +105,16 @@ pub fn LibraryPage() -> impl IntoView {
                             match page.await {
                                 Ok(page) if page.items.is_empty() => {
                                     let filtered = query.with_untracked(|q| q.get("q").is_some() || q.get("tag").is_some() || q.get("kind").is_some() || q.get("outcome").is_some() || q.get("collection").is_some() || q.get("gcode").is_some());
+                                    let starred_only = query.with_untracked(|q| q.get("starred").as_deref() == Some("true"));
                                     view! {
                                         <div class="empty" id="library-empty">
-                                            {if filtered {
+                                            {if starred_only && !filtered {
+                                                view! {
+                                                    <p class="empty-title">"No starred models yet"</p>
+                                                    <p class="muted">"Star a model (☆) to keep it at hand here and on this device for viewing offline."</p>
+                                                    <A href="/">"Show everything"</A>
+                                                }.into_any()
+                                            } else if filtered {
                                                 view! {
                                                     <p class="empty-title">"Nothing matches"</p>
                                                     <p class="muted">"Try fewer words or clear a filter."</p>

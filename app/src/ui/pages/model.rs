@@ -11,6 +11,8 @@ use crate::api::models::{RestoreModel, TrashModel, UpdateModel, UpdateRevision, 
 use crate::params::models::{UpdateModelParams, UpdateRevisionParams};
 use crate::ui::browse::cards::{outcome_class, print_time, size};
 use crate::ui::components::errors::{error_list, failure};
+use crate::ui::components::model_picture::ModelPicture;
+use crate::ui::components::star::StarButton;
 use crate::ui::pages::collections::collection_places;
 use crate::ui::pages::revision_diff::{RevisionChoice, RevisionDiff};
 use crate::ui::upload::{UploadItem, UploadList};
@@ -216,6 +218,13 @@ fn ModelView(
         .filter(|f| f.revision.is_none())
         .cloned()
         .collect();
+    // The newest mesh is the one the 3D view shows (as the server's offline copy does).
+    let preview_url = meshes
+        .iter()
+        .filter(|f| f.preview_url.is_some())
+        .max_by_key(|f| f.version)
+        .and_then(|f| f.preview_url.clone());
+    let starred = detail.starred;
     let bbox = meshes
         .iter()
         .chain(detail.revisions.iter())
@@ -231,12 +240,7 @@ fn ModelView(
                 </div>
             })}
             <div class="model-head">
-                <div class="model-picture">
-                    {match detail.thumbnail_url.clone() {
-                        Some(url) => view! { <img src=url.replace("grid=true", "grid=false") alt=format!("Picture of {}", detail.name) /> }.into_any(),
-                        None => view! { <span class="thumb-empty">"No preview"</span> }.into_any(),
-                    }}
-                </div>
+                <ModelPicture name=detail.name.clone() thumbnail_url=detail.thumbnail_url.clone() preview_url=preview_url />
                 <div class="model-info">
                     <Show
                         when=move || editing.get()
@@ -247,6 +251,7 @@ fn ModelView(
                                 <h1 id="model-name">{name.clone()}</h1>
                                 <p class="model-description">{if description.is_empty() { "No description.".to_owned() } else { description.clone() }}</p>
                                 <div class="row">
+                                    <StarButton model_id=model_id starred=starred name=name.clone() />
                                     <button class="button small" type="button" on:click=move |_| editing.set(true)>"Edit"</button>
                                     {(!trashed).then(|| view! {
                                         <button id="trash-model" class="button small" type="button" on:click=move |_| {

@@ -21,8 +21,8 @@ use crate::http::upload::read_upload_form;
 
 /// `POST /ingest/model` and `/ingest/orca`: multipart `file` plus optional
 /// `model_name`, `collection` (a path such as `Parts/Voron`, created if
-/// missing) or `collection_id`, and `tags` (comma-separated). Answers 202
-/// with the job to poll.
+/// missing; inside `collection_id` when both are given) or `collection_id`,
+/// and `tags` (comma-separated). Answers 202 with the job to poll.
 pub async fn upload_model(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -30,8 +30,8 @@ pub async fn upload_model(
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let form = read_upload_form(&state, request).await?;
     let collection_id = match (form.number("collection_id")?, form.text("collection")) {
-        (Some(id), _) => Some(id),
-        (None, Some(path)) => Some(collections::ensure_path(&state, &actor, path).await?),
+        (under, Some(path)) => Some(collections::ensure_path(&state, &actor, under, path).await?),
+        (Some(id), None) => Some(id),
         (None, None) => None,
     };
     let target = IngestTarget::NewModel {
