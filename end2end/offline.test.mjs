@@ -23,6 +23,11 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
 
       // The service worker controls the page once it is installed.
       await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });
+      // Installable as an app: Chromium finds nothing missing (manifest, icons, worker).
+      const cdp = await browser.context.newCDPSession(page);
+      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+      assert.deepEqual(installabilityErrors, [], 'the PWA install criteria are met');
+      await cdp.detach();
       const syncedBefore = await page.evaluate(() => document.documentElement.dataset.offlineSynced ?? '');
 
       // Star Hinge from its card; the Starred filter then shows it alone.

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::authn::authenticate,
         ))
+        .layer(http::compression::layer())
         .layer(http::trace::layer())
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 
 pub mod authn;
 pub mod caller;
+pub mod compression;
 pub mod download;
 pub mod error;
 pub mod extract;
