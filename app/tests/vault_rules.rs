@@ -486,7 +486,7 @@ async fn collections_tree_counts_moves_and_recursive_delete(v: &TestVault) {
     );
 
     // The path helper finds existing levels case-insensitively and creates the rest.
-    let path_leaf = collections::ensure_path(&v.state, &v.actor, "voron 2.4/toolhead/Fans")
+    let path_leaf = collections::ensure_path(&v.state, &v.actor, None, "voron 2.4/toolhead/Fans")
         .await
         .expect("path");
     let leaf = collections::get_collection(&v.state, &v.actor, path_leaf)

@@ -40,7 +40,7 @@ fn compressible(status: StatusCode, headers: &HeaderMap) -> bool {
 }
 
 /// The compression layer for the whole router.
-pub fn layer() -> CompressionLayer<impl Predicate + Clone> {
+pub fn layer() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new().gzip(true).compress_when(
         |status: StatusCode, _: Version, headers: &HeaderMap, _: &axum::http::Extensions| {
             compressible(status, headers)
