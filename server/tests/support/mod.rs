@@ -200,12 +200,30 @@ pub struct Vault {
     root: tempfile::TempDir,
 }
 
-/// A free loopback port: bind port 0, read it, let it go.
+/// A free loopback port for a server binary, picked below Linux's ephemeral
+/// range (32768+): servers that tests start in-process bind port 0 and get
+/// ephemeral ports, so they can never take a port a binary was promised
+/// between the pick and its bind (which made the binary exit and another
+/// test's server answer its health check).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed = std::process::id().wrapping_mul(7919)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    for _ in 0..1000 {
+        let n = seed.wrapping_add(
+            NEXT.fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(2654435761),
+        );
+        let port = 20_000 + (n % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between 20000 and 32000");
 }
 
 impl Vault {
@@ -406,6 +424,10 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Shown with the failing test's output.
+            eprintln!("--- server log ({}) ---\n{}", self.base, self.log_text());
+        }
         self.kill();
     }
 }
