@@ -9,6 +9,7 @@ mod m20261127_000003_model_search;
 mod m20261127_000004_browse_sort_indexes;
 mod m20261129_000005_auth;
 mod m20261129_000006_model_stars;
+mod m20261129_000007_printers;
 
 /// The ordered list of migrations applied by `Migrator::up`.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_browse_sort_indexes::Migration),
             Box::new(m20261129_000005_auth::Migration),
             Box::new(m20261129_000006_model_stars::Migration),
+            Box::new(m20261129_000007_printers::Migration),
         ]
     }
 }

@@ -7,8 +7,10 @@ use anyhow::Context;
 use app::backend::auth::Actor;
 use app::backend::auth::limiter::LoginLimiter;
 use app::backend::config::{Settings, redact_url};
+use app::backend::crypto::SecretBox;
 use app::backend::db::write::WriteGate;
 use app::backend::jobs::worker::Background;
+use app::backend::printers::hub::PrinterHub;
 use app::backend::state::AppState;
 use app::backend::storage::{BlobStore, LocalStore, Storage};
 use leptos::config::LeptosOptions;
@@ -72,6 +74,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     }
     let background = Background::new(settings.ingest_concurrency);
     let login_limiter = Arc::new(LoginLimiter::new(&settings.auth));
+    let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)
+        .context("cannot load the key that encrypts printer secrets")?;
     let state = AppState {
         db,
         settings: Arc::new(settings),
@@ -81,6 +85,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         login_limiter,
         storage,
         background,
+        secrets,
+        printers: PrinterHub::new(),
     };
     app::backend::auth::users::bootstrap_admin(&state)
         .await

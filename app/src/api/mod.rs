@@ -22,6 +22,7 @@ pub mod auth;
 pub mod collections;
 pub mod jobs;
 pub mod models;
+pub mod printers;
 pub mod settings;
 pub mod system;
 pub mod tags;

@@ -45,6 +45,9 @@ pub struct Settings {
     pub blob_gc_grace_hours: u32,
     /// `VAULT_MAINTENANCE_INTERVAL_MINUTES`: how often trash expiry and blob GC run. Default 60.
     pub maintenance_interval_minutes: u32,
+    /// `VAULT_SECRET_KEY`: base64 of 32 bytes sealing printer secrets; unset:
+    /// a key file in the data directory.
+    pub secret_key: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -186,6 +189,11 @@ pub const VARIABLES: &[VariableDoc] = &[
         help: "Minutes between runs of the background maintenance jobs: trash expiry and orphan-blob GC (1-10080).",
     },
     VariableDoc {
+        name: "VAULT_SECRET_KEY",
+        default: "(a key file, <data dir>/secret.key)",
+        help: "Key that encrypts printer API keys and access codes at rest: 32 random bytes in base64 (`openssl rand -base64 32`). Unset: a key file made on first boot in the data directory (back it up with the database).",
+    },
+    VariableDoc {
         name: "VAULT_SITE_DIR",
         default: "target/site",
         help: "Directory holding the built browser assets (pkg/, icons, manifest).",
@@ -247,6 +255,17 @@ impl Settings {
         let blob_gc_grace_hours = parse_number(&get, "VAULT_BLOB_GC_GRACE_HOURS", 24, 1..=8760)?;
         let maintenance_interval_minutes =
             parse_number(&get, "VAULT_MAINTENANCE_INTERVAL_MINUTES", 60, 1..=10_080)?;
+        let secret_key = get("VAULT_SECRET_KEY").map(|k| k.trim().to_owned());
+        if let Some(key) = &secret_key
+            && crate::backend::crypto::SecretBox::from_base64(key).is_err()
+        {
+            return Err(ConfigError {
+                variable: "VAULT_SECRET_KEY",
+                value: "(hidden)".into(),
+                reason: "expected 32 random bytes in base64, e.g. from `openssl rand -base64 32`"
+                    .into(),
+            });
+        }
 
         Ok(Self {
             data_dir,
@@ -260,6 +279,7 @@ impl Settings {
             ingest_concurrency,
             blob_gc_grace_hours,
             maintenance_interval_minutes,
+            secret_key,
         })
     }
 

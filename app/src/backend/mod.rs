@@ -8,6 +8,8 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod error;
@@ -16,6 +18,8 @@ pub mod formats;
 pub mod ingest;
 #[cfg(feature = "ssr")]
 pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod printers;
 #[cfg(feature = "ssr")]
 pub mod runtime_settings;
 #[cfg(feature = "ssr")]

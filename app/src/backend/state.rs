@@ -10,8 +10,10 @@ use sea_orm::DatabaseConnection;
 use super::auth::Actor;
 use super::auth::limiter::LoginLimiter;
 use super::config::Settings;
+use super::crypto::SecretBox;
 use super::db::write::{WriteGate, WriteTxn, begin_write};
 use super::jobs::worker::Background;
+use super::printers::hub::PrinterHub;
 use super::storage::Storage;
 
 /// Everything a request, server function or background task needs.
@@ -33,6 +35,10 @@ pub struct AppState {
     pub storage: Storage,
     /// Wake-ups and ingest slots for background work.
     pub background: Background,
+    /// Seals and opens printer secrets (`VAULT_SECRET_KEY` or the key file).
+    pub secrets: SecretBox,
+    /// The printers' sessions and live statuses.
+    pub printers: PrinterHub,
 }
 
 impl AppState {

@@ -60,6 +60,8 @@ pub enum JobKind {
     BlobGc,
     /// Re-rendering thumbnails.
     ThumbnailRebuild,
+    /// Sending a G-code revision to a printer (upload, then maybe start).
+    PrintUpload,
 }
 
 impl JobKind {
@@ -70,6 +72,7 @@ impl JobKind {
             Self::TrashExpiry => "trash_expiry",
             Self::BlobGc => "blob_gc",
             Self::ThumbnailRebuild => "thumbnail_rebuild",
+            Self::PrintUpload => "print_upload",
         }
     }
 
@@ -80,6 +83,7 @@ impl JobKind {
             "trash_expiry" => Self::TrashExpiry,
             "blob_gc" => Self::BlobGc,
             "thumbnail_rebuild" => Self::ThumbnailRebuild,
+            "print_upload" => Self::PrintUpload,
             _ => return None,
         })
     }

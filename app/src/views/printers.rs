@@ -217,6 +217,7 @@ impl PrinterStatus {
 /// the fields that changed (a JSON merge patch of [`PrinterStatus`]) and
 /// `removed` when a printer goes away.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveMessage {
     /// Every visible printer's full status.

@@ -198,6 +198,8 @@ impl TestVault {
             login_limiter,
             storage: Arc::new(store),
             background: Background::new(2),
+            secrets: app::backend::crypto::SecretBox::from_key_bytes(&[7u8; 32]).expect("test key"),
+            printers: app::backend::printers::hub::PrinterHub::new(),
         };
         Self {
             state,

@@ -10,3 +10,4 @@ pub mod extract;
 pub mod rest;
 pub mod trace;
 pub mod upload;
+pub mod ws;

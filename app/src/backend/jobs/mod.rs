@@ -17,6 +17,13 @@ use crate::backend::error::ServiceError;
 use crate::backend::state::AppState;
 use crate::views::jobs::{JobKind, JobState, JobView};
 
+/// Jobs run by the requests that made them, not by the maintenance worker.
+const REQUEST_JOBS: [JobKind; 2] = [JobKind::Ingest, JobKind::PrintUpload];
+
+/// Why a send-to-printer job did not survive a restart.
+pub const INTERRUPTED_PRINT_UPLOAD: &str =
+    "The server restarted while sending this file to the printer; send it again.";
+
 /// Why an upload job did not survive a restart (its bytes were only staged).
 pub const INTERRUPTED_UPLOAD: &str =
     "The server restarted before this upload was stored; nothing was kept. Upload the file again.";
@@ -192,6 +199,16 @@ pub async fn recover_after_restart(db: &impl ConnectionTrait) -> Result<Recovery
         .exec(db)
         .await?
         .rows_affected;
+    let failed_sends = jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(JobState::Failed.as_str()))
+        .col_expr(jobs::Column::Error, Expr::value(INTERRUPTED_PRINT_UPLOAD))
+        .col_expr(jobs::Column::Message, Expr::value("interrupted"))
+        .col_expr(jobs::Column::FinishedAt, Expr::value(chrono::Utc::now()))
+        .filter(jobs::Column::Kind.eq(JobKind::PrintUpload.as_str()))
+        .filter(jobs::Column::Status.is_in(unfinished))
+        .exec(db)
+        .await?
+        .rows_affected;
     let requeued = jobs::Entity::update_many()
         .col_expr(
             jobs::Column::Status,
@@ -201,13 +218,13 @@ pub async fn recover_after_restart(db: &impl ConnectionTrait) -> Result<Recovery
             jobs::Column::Message,
             Expr::value("resuming after a restart"),
         )
-        .filter(jobs::Column::Kind.ne(JobKind::Ingest.as_str()))
+        .filter(jobs::Column::Kind.is_not_in(REQUEST_JOBS.map(JobKind::as_str)))
         .filter(jobs::Column::Status.eq(JobState::Running.as_str()))
         .exec(db)
         .await?
         .rows_affected;
     Ok(Recovery {
-        failed_uploads,
+        failed_uploads: failed_uploads + failed_sends,
         requeued,
     })
 }
@@ -218,7 +235,7 @@ pub async fn next_pending_maintenance(
 ) -> Result<Option<jobs::Model>, ServiceError> {
     Ok(jobs::Entity::find()
         .filter(jobs::Column::Status.eq(JobState::Pending.as_str()))
-        .filter(jobs::Column::Kind.ne(JobKind::Ingest.as_str()))
+        .filter(jobs::Column::Kind.is_not_in(REQUEST_JOBS.map(JobKind::as_str)))
         .order_by_asc(jobs::Column::Id)
         .one(db)
         .await?)
@@ -270,6 +287,14 @@ pub async fn queue_job(
         return Err(ServiceError::Invalid {
             field: "kind",
             reason: "Ingest jobs are created by uploading a file to /api/v1/ingest/model.".into(),
+        });
+    }
+    if params.kind == JobKind::PrintUpload {
+        return Err(ServiceError::Invalid {
+            field: "kind",
+            reason:
+                "Print uploads are created by sending a revision: POST /api/v1/printers/{id}/send."
+                    .into(),
         });
     }
     let payload = (params.kind == JobKind::ThumbnailRebuild)

@@ -184,9 +184,11 @@ async fn execute(
                 serde_json::to_value(rebuilt).unwrap_or_default(),
             ))
         }
-        Some(JobKind::Ingest) | None => Err(ServiceError::Internal(format!(
-            "job kind {:?} is not run by the maintenance worker",
-            job.kind
-        ))),
+        Some(JobKind::Ingest | JobKind::PrintUpload) | None => {
+            Err(ServiceError::Internal(format!(
+                "job kind {:?} is not run by the maintenance worker",
+                job.kind
+            )))
+        }
     }
 }

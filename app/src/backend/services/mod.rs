@@ -9,6 +9,8 @@ pub mod files;
 pub mod gc;
 pub mod models;
 pub mod preview;
+pub mod print_jobs;
+pub mod printers;
 pub mod revisions;
 pub mod search_index;
 pub mod stars;

@@ -14,6 +14,10 @@ use std::sync::OnceLock;
 use app::params::collections::{CreateCollectionParams, UpdateCollectionParams};
 use app::params::jobs::{ListJobsParams, QueueJobParams};
 use app::params::models::{ListModelsParams, UpdateModelParams, UpdateRevisionParams};
+use app::params::printers::{
+    ControlParams, CreatePrinterParams, JobOutcomeParams, PreflightQuery, PrintJobsQuery,
+    SendParams, UpdatePrinterParams,
+};
 use app::params::settings::UpdateSettingsParams;
 use app::params::tags::{MergeTagParams, TagModelsParams, TagNameParams};
 use app::views::collections::{CollectionDeleted, CollectionNode};
@@ -21,6 +25,9 @@ use app::views::jobs::JobView;
 use app::views::models::{
     Facets, IngestOutcome, ModelCard, ModelDetail, ModelExport, OfflineManifest, Page, Purged,
     TrashItem, VaultStats,
+};
+use app::views::printers::{
+    LiveMessage, Preflight, PrintJobView, PrinterFileView, PrinterStatus, PrinterView,
 };
 use app::views::settings::RuntimeSettings;
 use app::views::system::Health;
@@ -94,6 +101,19 @@ pub fn schema_ref(generator: &mut SchemaGenerator, name: &str) -> Option<Value> 
         "ResetPasswordParams" => generator.subschema_for::<ResetPasswordParams>(),
         "SetGrantParams" => generator.subschema_for::<SetGrantParams>(),
         "ListAuditParams" => generator.subschema_for::<ListAuditParams>(),
+        "PrinterView" => generator.subschema_for::<PrinterView>(),
+        "PrinterStatus" => generator.subschema_for::<PrinterStatus>(),
+        "LiveMessage" => generator.subschema_for::<LiveMessage>(),
+        "PrinterFileView" => generator.subschema_for::<PrinterFileView>(),
+        "PrintJobView" => generator.subschema_for::<PrintJobView>(),
+        "Preflight" => generator.subschema_for::<Preflight>(),
+        "CreatePrinterParams" => generator.subschema_for::<CreatePrinterParams>(),
+        "UpdatePrinterParams" => generator.subschema_for::<UpdatePrinterParams>(),
+        "ControlParams" => generator.subschema_for::<ControlParams>(),
+        "SendParams" => generator.subschema_for::<SendParams>(),
+        "JobOutcomeParams" => generator.subschema_for::<JobOutcomeParams>(),
+        "PreflightQuery" => generator.subschema_for::<PreflightQuery>(),
+        "PrintJobsQuery" => generator.subschema_for::<PrintJobsQuery>(),
         _ => return None,
     };
     Some(schema.to_value())
