@@ -1,0 +1,1 @@
+//! Moonraker (Klipper) simulator: written by the Moonraker helper.
