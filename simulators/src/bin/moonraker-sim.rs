@@ -42,13 +42,18 @@ fn parse_args() -> anyhow::Result<MoonrakerSimConfig> {
     Ok(config)
 }
 
-async fn stop_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result?,
-        _ = term.recv() => {}
-    }
-    Ok(())
+/// Registers SIGTERM and SIGINT handlers now (before the address is announced,
+/// so a harness may signal as soon as it reads the line) and resolves on either.
+fn stop_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 #[tokio::main]
@@ -61,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = parse_args()?;
+    let stop = stop_signal().context("installing signal handlers")?;
     let sim = MoonrakerSim::start(config)
         .await
         .context("starting the simulator")?;
@@ -68,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(stdout, "listening on {}", sim.base_url())?;
     stdout.flush()?;
     drop(stdout);
-    stop_signal().await?;
+    stop.await;
     sim.shutdown().await;
     Ok(())
 }

@@ -22,6 +22,9 @@ use super::printer::Printer;
 
 /// Queue length per websocket; a client this far behind is dropped.
 const OUTBOX_CAPACITY: usize = 4096;
+/// Longest simulated step per tick, seconds: a stalled runtime slows the print
+/// down instead of letting it jump past whole phases in one update.
+const MAX_STEP_S: f64 = 0.5;
 /// Klipper's monotonic clock starts well above zero; mimic that.
 const EVENTTIME_BASE: f64 = 1000.0;
 
@@ -258,7 +261,7 @@ impl Shared {
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
             let now = Instant::now();
-            self.tick(now.duration_since(last).as_secs_f64());
+            self.tick(now.duration_since(last).as_secs_f64().min(MAX_STEP_S));
             last = now;
         }
     }
