@@ -844,6 +844,24 @@ async fn failed_http_requests_then_recovery() {
         .await
         .expect("timing");
     assert_eq!(timing.status(), 200);
+    // A CORS preflight answers without running the action.
+    let preflight = http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{url}/_sim/fail_next_http?n=5"),
+        )
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        reqwest::get(format!("{url}/server/info"))
+            .await
+            .expect("get")
+            .status(),
+        200
+    );
     let uploads: Value = http
         .get(format!("{url}/_sim/uploads"))
         .send()

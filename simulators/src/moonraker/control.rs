@@ -1,6 +1,7 @@
 //! Test controls under `/_sim/{action}`, mirroring the Rust methods on
 //! `MoonrakerSim` so a browser test can drive the same misbehaviour.
-//! Never guarded by the API key or by injected failures.
+//! Never guarded by the API key or by injected failures. Answers CORS
+//! preflights (without running the action) so a page on another origin may call it.
 //!
 //! | action | arguments (query or JSON body) | effect |
 //! |---|---|---|
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tracing::info;
@@ -32,19 +33,34 @@ use super::rpc::{self, Params};
 pub(crate) async fn control(
     State(shared): State<Arc<Shared>>,
     Path(action): Path<String>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match http_params("", &uri, &headers, &body) {
-        Ok(params) => params,
-        Err(err) => return err.into_response(),
+    let mut response = if method == Method::OPTIONS {
+        let mut preflight = StatusCode::NO_CONTENT.into_response();
+        let h = preflight.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        preflight
+    } else {
+        info!(sim.action = %action, "control");
+        http_params("", &uri, &headers, &body)
+            .and_then(|params| run(&shared, &action, &params))
+            .map_or_else(IntoResponse::into_response, ok_envelope)
     };
-    info!(sim.action = %action, "control");
-    match run(&shared, &action, &params) {
-        Ok(result) => ok_envelope(result),
-        Err(err) => err.into_response(),
-    }
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }
 
 fn run(shared: &Arc<Shared>, action: &str, params: &Params) -> Result<Value, SimError> {
