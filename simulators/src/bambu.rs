@@ -1,0 +1,1 @@
+//! Bambu Lab LAN-mode simulator: written by the Bambu helper.
