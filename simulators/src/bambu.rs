@@ -118,8 +118,8 @@ fn validate(config: &BambuSimConfig) -> Result<(), SimError> {
     if config.access_code.is_empty() || config.access_code.contains(char::is_whitespace) {
         return bad("access_code must be non-empty without whitespace");
     }
-    if !(config.reports_per_second.is_finite() && config.reports_per_second > 0.0) {
-        return bad("reports_per_second must be a positive number");
+    if !(0.01..=1000.0).contains(&config.reports_per_second) {
+        return bad("reports_per_second must be between 0.01 and 1000");
     }
     if !(config.print_seconds.is_finite() && config.print_seconds >= 0.0) {
         return bad("print_seconds must be zero or more");

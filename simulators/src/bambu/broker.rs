@@ -13,13 +13,10 @@ use tokio::{
     process::{Child, Command},
     time::{Instant, sleep, timeout},
 };
-use tokio_rustls::{
-    TlsConnector,
-    rustls::{ClientConfig, pki_types::ServerName},
-};
+use tokio_rustls::{TlsConnector, rustls::pki_types::ServerName};
 use tracing::{debug, info, warn};
 
-use super::certs::SimCerts;
+use super::certs::{CertError, SimCerts};
 
 /// How long mosquitto gets to accept its first TLS handshake.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -53,6 +50,9 @@ pub enum BrokerError {
         /// Its log file.
         log: String,
     },
+    /// The readiness probe's TLS client could not be built.
+    #[error(transparent)]
+    Cert(#[from] CertError),
     /// mosquitto kept running but never completed a TLS handshake.
     #[error("mosquitto did not accept TLS connections within {READY_TIMEOUT:?}; log:\n{log}")]
     NotReady {
@@ -103,15 +103,9 @@ impl Broker {
         write_private(&dir.path().join("server.key"), certs.server_key_pem()).await?;
         make_password_file(&dir.path().join("passwd"), access_code).await?;
 
-        let client: ClientConfig = certs.client_config().map_err(|e| BrokerError::Io {
-            context: "building the readiness probe".into(),
-            source: std::io::Error::other(e),
-        })?;
-        let probe = TlsConnector::from(Arc::new(client));
-        let server_name = ServerName::try_from(serial.to_owned()).map_err(|e| BrokerError::Io {
-            context: "naming the broker".into(),
-            source: std::io::Error::other(e),
-        })?;
+        let probe = TlsConnector::from(Arc::new(certs.client_config()?));
+        let server_name = ServerName::try_from(serial.to_owned())
+            .map_err(|_| CertError::BadSerial(serial.to_owned()))?;
 
         let mut last_error = None;
         for _ in 0..PORT_ATTEMPTS {

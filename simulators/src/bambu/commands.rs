@@ -320,6 +320,30 @@ mod tests {
     }
 
     #[test]
+    fn gcode_file_and_print_speed_are_applied() {
+        let (mut printer, store) = setup();
+        store.put("/part.gcode", vec![0], String::new());
+        let req =
+            br#"{"print":{"sequence_id":"3","command":"gcode_file","param":"/sdcard/part.gcode"}}"#;
+        assert_eq!(
+            result_of(&handle(&mut printer, req, &ctx(&store))).0,
+            "success"
+        );
+        assert_eq!(printer.snapshot("P1S")["gcode_file"], "part.gcode");
+        let req = br#"{"print":{"sequence_id":"4","command":"print_speed","param":"3"}}"#;
+        assert_eq!(
+            result_of(&handle(&mut printer, req, &ctx(&store))).0,
+            "success"
+        );
+        assert_eq!(printer.snapshot("P1S")["spd_mag"], 124);
+        let req = br#"{"print":{"sequence_id":"5","command":"print_speed","param":"9"}}"#;
+        assert_eq!(
+            result_of(&handle(&mut printer, req, &ctx(&store))).0,
+            "failed"
+        );
+    }
+
+    #[test]
     fn pushall_asks_for_a_full_report_and_garbage_is_ignored() {
         let (mut printer, store) = setup();
         let out = handle(

@@ -1,6 +1,6 @@
 //! `bambu-sim`: runs one simulated Bambu Lab printer until SIGTERM or Ctrl-C, after printing its ports, serial, access code and CA as one JSON line on stdout.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use simulators::bambu::{BambuSim, BambuSimConfig};
@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let config = parse_args()?;
     let stop = terminated()?;
