@@ -57,6 +57,10 @@ enum Need {
     Token,
     /// A fresh grant for the `other` user on A or B.
     Grant,
+    /// A fresh printer (pointing nowhere).
+    Printer,
+    /// A fresh print job: the scope's revision sent to the simulated printer.
+    PrintJob,
 }
 
 /// One row: a route (`"METHOD /path"`) or server function (`"fn name"`),
@@ -104,6 +108,8 @@ const ADMINISTER: &[(Scope, &str)] = &[(In, "UFFAA"), (Out, "UNNNA")];
 const CREATE_UNDER: &[(Scope, &str)] = &[(In, "UFFAA"), (Out, "UIIIA")];
 const OWN_ONLY: &[(Scope, &str)] = &[(In, "UAAAA"), (Out, "UNNNA")];
 const SETUP_DONE: &[(Scope, &str)] = &[(Any, "CCCCC")];
+/// Allowed for everyone signed in, but the simulated printer has nothing to pause.
+const PRINTER_REFUSES: &[(Scope, &str)] = &[(Any, "UCCCC")];
 const ADMIN_JOB: &[(Scope, &str)] = &[(Any, "UNNNA")];
 
 const CASES: &[Case] = &[
@@ -233,6 +239,32 @@ const CASES: &[Case] = &[
     case("fn rename_tag", Tags, ADMIN_ONLY),
     case("fn merge_tag", Tags, ADMIN_ONLY),
     case("fn delete_tag", Tags, ADMIN_ONLY),
+    // printers (vault-wide; sending needs the revision to be visible)
+    case("GET /printers", Shared, SIGNED_IN),
+    case("POST /printers", Shared, ADMIN_ONLY),
+    case("GET /printers/status", Shared, SIGNED_IN),
+    case("GET /printers/live", Shared, SIGNED_IN),
+    case("GET /printers/{id}", Shared, SIGNED_IN),
+    case("PATCH /printers/{id}", Printer, ADMIN_ONLY),
+    case("DELETE /printers/{id}", Printer, ADMIN_ONLY),
+    case("POST /printers/{id}/control", Shared, PRINTER_REFUSES),
+    case("GET /printers/{id}/files", Shared, SIGNED_IN),
+    case("GET /printers/{id}/preflight", Shared, READ),
+    case("POST /printers/{id}/send", Shared, READ),
+    case("GET /printers/{id}/jobs", Shared, SIGNED_IN),
+    case("GET /print-jobs", Shared, SIGNED_IN),
+    case("POST /print-jobs/{id}/outcome", PrintJob, EDIT),
+    case("fn list_printers", Shared, SIGNED_IN),
+    case("fn printer_statuses", Shared, SIGNED_IN),
+    case("fn create_printer", Shared, ADMIN_ONLY),
+    case("fn update_printer", Printer, ADMIN_ONLY),
+    case("fn delete_printer", Printer, ADMIN_ONLY),
+    case("fn control_printer", Shared, PRINTER_REFUSES),
+    case("fn list_printer_files", Shared, SIGNED_IN),
+    case("fn preflight_print", Shared, READ),
+    case("fn send_to_printer", Shared, READ),
+    case("fn list_print_jobs", Shared, SIGNED_IN),
+    case("fn record_print_outcome", PrintJob, EDIT),
     // last: they empty the trash or end the callers' sessions
     last("DELETE /models/trash", Shared, ADMIN_ONLY),
     last("fn purge_trash", Shared, ADMIN_ONLY),
@@ -254,6 +286,8 @@ struct Target {
     user: i64,
     token: i64,
     job: i64,
+    printer: i64,
+    print_job: i64,
 }
 
 /// One caller: a REST client (API token) and a browser session for server
@@ -274,11 +308,14 @@ struct Matrix {
     collection_b: i64,
     shared: BTreeMap<Scope, Target>,
     counter: AtomicU32,
+    /// The printer every shared target sends to.
+    sim: Option<simulators::moonraker::MoonrakerSim>,
 }
 
 fn letter(status: StatusCode) -> char {
     match status.as_u16() {
-        200..=299 => 'A',
+        // A websocket upgrade is how the live route says yes.
+        101 | 200..=299 => 'A',
         401 => 'U',
         403 => 'F',
         404 => 'N',
@@ -378,6 +415,41 @@ impl Matrix {
         id(&tag["id"])
     }
 
+    /// A Moonraker printer at 127.0.0.1:`port` (made by the admin).
+    async fn printer(&self, name: &str, port: u16) -> i64 {
+        let (status, printer) = self
+            .admin
+            .post_json(
+                "/printers",
+                &json!({ "name": format!("{name}-{}", self.next()), "provider": "moonraker", "host": "127.0.0.1", "port": port }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{printer}");
+        id(&printer["id"])
+    }
+
+    /// Sends `t`'s revision to the simulated printer; the print job's id.
+    async fn print_job(&self, t: &Target) -> i64 {
+        let (status, job) = self
+            .admin
+            .post_json(
+                &format!("/printers/{}/send", t.printer),
+                &json!({ "file_id": t.file, "start": false }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        let job_id = id(&job["job_id"]);
+        for _ in 0..200 {
+            let (_, job) = self.admin.get(&format!("/jobs/{job_id}")).await;
+            match job["state"].as_str() {
+                Some("completed") => return id(&job["result"]["print_job_id"]),
+                Some("failed") => panic!("sending to the simulated printer failed: {job}"),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        panic!("sending to the simulated printer did not finish");
+    }
+
     async fn user(&self, name: &str) -> i64 {
         let (status, user) = self
             .admin
@@ -447,6 +519,14 @@ impl Matrix {
                     ..shared
                 }
             }
+            Printer => Target {
+                printer: self.printer("nowhere", 1).await,
+                ..shared
+            },
+            PrintJob => Target {
+                print_job: self.print_job(&shared).await,
+                ..shared
+            },
             Grant => {
                 let collection = self.collection(scope);
                 let (status, g) = self
@@ -468,7 +548,11 @@ impl Matrix {
 
     /// The path of a REST route with its `{…}` filled from `t`.
     fn rest_path(path: &str, t: &Target) -> String {
-        let first = if path.starts_with("/models/") {
+        let first = if path.starts_with("/printers/") {
+            t.printer
+        } else if path.starts_with("/print-jobs/") {
+            t.print_job
+        } else if path.starts_with("/models/") {
             t.model
         } else if path.starts_with("/collections/") {
             t.collection
@@ -483,9 +567,15 @@ impl Matrix {
         } else {
             t.job
         };
-        path.replace("{id}", &first.to_string())
+        let path = path
+            .replace("{id}", &first.to_string())
             .replace("{file_id}", &t.file.to_string())
-            .replace("{user_id}", &t.user.to_string())
+            .replace("{user_id}", &t.user.to_string());
+        if path.ends_with("/preflight") {
+            format!("{path}?file_id={}", t.file)
+        } else {
+            path
+        }
     }
 
     /// The JSON body or multipart form of a REST call.
@@ -530,6 +620,11 @@ impl Matrix {
             }
             "PATCH /tags/{id}" => json(json!({ "name": format!("renamed-tag-{n}") })),
             "POST /tags/{id}/merge" => json(json!({ "into_tag_id": t.tag2 })),
+            "POST /printers" => json(json!({ "name": format!("p{n}"), "provider": "moonraker", "host": "127.0.0.1", "port": 1 })),
+            "PATCH /printers/{id}" => json(json!({ "name": format!("renamed-p{n}") })),
+            "POST /printers/{id}/control" => json(json!({ "action": "pause" })),
+            "POST /printers/{id}/send" => json(json!({ "file_id": t.file, "start": false })),
+            "POST /print-jobs/{id}/outcome" => json(json!({ "outcome": "known_good" })),
             _ => None,
         }
     }
@@ -593,6 +688,14 @@ impl Matrix {
             }),
             "trash_file" | "restore_file" => json!({ "model_id": t.model, "file_id": t.file }),
             "star_model" => json!({ "id": t.model, "starred": true }),
+            "list_print_jobs" => json!({ "printer_id": null, "file_id": null }),
+            "create_printer" => json!({ "params": { "name": format!("fn-p{n}"), "provider": "moonraker", "host": "127.0.0.1", "port": 1 } }),
+            "update_printer" => json!({ "id": t.printer, "params": { "name": format!("fn-renamed-p{n}") } }),
+            "delete_printer" | "list_printer_files" => json!({ "id": t.printer }),
+            "control_printer" => json!({ "id": t.printer, "action": "pause" }),
+            "preflight_print" => json!({ "printer_id": t.printer, "file_id": t.file }),
+            "send_to_printer" => json!({ "printer_id": t.printer, "params": { "file_id": t.file, "start": false } }),
+            "record_print_outcome" => json!({ "id": t.print_job, "params": { "outcome": "known_good" } }),
             _ => return None,
         })
     }
@@ -630,6 +733,13 @@ impl Matrix {
         let url = caller.rest.url(&Self::rest_path(path, t));
         let method: reqwest::Method = method.parse().expect("method");
         let mut request = caller.rest.client.request(method, url);
+        if key == "GET /printers/live" {
+            request = request
+                .header(reqwest::header::CONNECTION, "Upgrade")
+                .header(reqwest::header::UPGRADE, "websocket")
+                .header(reqwest::header::SEC_WEBSOCKET_VERSION, "13")
+                .header(reqwest::header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==");
+        }
         request = match self.rest_body(key, t, caller) {
             Some(Ok(json)) => request.json(&json),
             Some(Err(form)) => {
@@ -642,6 +752,9 @@ impl Matrix {
         };
         let res = request.send().await.expect("REST call");
         let status = res.status();
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            return (letter(status), String::new());
+        }
         (letter(status), res.text().await.unwrap_or_default())
     }
 
@@ -695,6 +808,7 @@ async fn set_up(engine: Engine) -> Option<(Vault, support::ServerProcess, Matrix
         collection_b: 0,
         shared: BTreeMap::new(),
         counter: AtomicU32::new(0),
+        sim: None,
     };
     let (_, a) = matrix
         .admin
@@ -746,6 +860,12 @@ async fn set_up(engine: Engine) -> Option<(Vault, support::ServerProcess, Matrix
             session,
         });
     }
+    // A simulated Moonraker printer that every shared target sends to.
+    let sim = simulators::moonraker::MoonrakerSim::start(Default::default())
+        .await
+        .expect("moonraker simulator");
+    let printer = matrix.printer("shared", sim.addr().port()).await;
+    matrix.sim = Some(sim);
     // Shared objects per scope: a model with a revision, tags, an admin job.
     for scope in [In, Out] {
         let t = matrix.model(scope).await;
@@ -761,6 +881,7 @@ async fn set_up(engine: Engine) -> Option<(Vault, support::ServerProcess, Matrix
                 tag2,
                 job,
                 user: matrix.other_user,
+                printer,
                 ..t
             },
         );

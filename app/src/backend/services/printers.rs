@@ -453,8 +453,21 @@ pub async fn list_printer_files(
         .filter(models::Column::Id.is_in(model_ids))
         .all(&state.db)
         .await?;
+    // Files PrintStash sent from a model the caller may not see are left out
+    // (their names are the model's file names).
+    let hidden = |name: &str| {
+        ledger.iter().any(|l| {
+            l.remote_name == name
+                && vault_files
+                    .iter()
+                    .find(|f| f.id == l.file_id)
+                    .and_then(|f| vault_models.iter().find(|m| m.id == f.model_id))
+                    .is_none_or(|m| actor.require(m.collection_id, Role::View, "model").is_err())
+        })
+    };
     let mut out: Vec<PrinterFileView> = remote
         .into_iter()
+        .filter(|file| !hidden(&file.name))
         .map(|file| {
             let revision = ledger
                 .iter()
