@@ -620,7 +620,9 @@ impl Matrix {
             }
             "PATCH /tags/{id}" => json(json!({ "name": format!("renamed-tag-{n}") })),
             "POST /tags/{id}/merge" => json(json!({ "into_tag_id": t.tag2 })),
-            "POST /printers" => json(json!({ "name": format!("p{n}"), "provider": "moonraker", "host": "127.0.0.1", "port": 1 })),
+            "POST /printers" => json(
+                json!({ "name": format!("p{n}"), "provider": "moonraker", "host": "127.0.0.1", "port": 1 }),
+            ),
             "PATCH /printers/{id}" => json(json!({ "name": format!("renamed-p{n}") })),
             "POST /printers/{id}/control" => json(json!({ "action": "pause" })),
             "POST /printers/{id}/send" => json(json!({ "file_id": t.file, "start": false })),
@@ -689,13 +691,21 @@ impl Matrix {
             "trash_file" | "restore_file" => json!({ "model_id": t.model, "file_id": t.file }),
             "star_model" => json!({ "id": t.model, "starred": true }),
             "list_print_jobs" => json!({ "printer_id": null, "file_id": null }),
-            "create_printer" => json!({ "params": { "name": format!("fn-p{n}"), "provider": "moonraker", "host": "127.0.0.1", "port": 1 } }),
-            "update_printer" => json!({ "id": t.printer, "params": { "name": format!("fn-renamed-p{n}") } }),
+            "create_printer" => {
+                json!({ "params": { "name": format!("fn-p{n}"), "provider": "moonraker", "host": "127.0.0.1", "port": 1 } })
+            }
+            "update_printer" => {
+                json!({ "id": t.printer, "params": { "name": format!("fn-renamed-p{n}") } })
+            }
             "delete_printer" | "list_printer_files" => json!({ "id": t.printer }),
             "control_printer" => json!({ "id": t.printer, "action": "pause" }),
             "preflight_print" => json!({ "printer_id": t.printer, "file_id": t.file }),
-            "send_to_printer" => json!({ "printer_id": t.printer, "params": { "file_id": t.file, "start": false } }),
-            "record_print_outcome" => json!({ "id": t.print_job, "params": { "outcome": "known_good" } }),
+            "send_to_printer" => {
+                json!({ "printer_id": t.printer, "params": { "file_id": t.file, "start": false } })
+            }
+            "record_print_outcome" => {
+                json!({ "id": t.print_job, "params": { "outcome": "known_good" } })
+            }
             _ => return None,
         })
     }
@@ -738,7 +748,10 @@ impl Matrix {
                 .header(reqwest::header::CONNECTION, "Upgrade")
                 .header(reqwest::header::UPGRADE, "websocket")
                 .header(reqwest::header::SEC_WEBSOCKET_VERSION, "13")
-                .header(reqwest::header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==");
+                .header(
+                    reqwest::header::SEC_WEBSOCKET_KEY,
+                    "dGhlIHNhbXBsZSBub25jZQ==",
+                );
         }
         request = match self.rest_body(key, t, caller) {
             Some(Ok(json)) => request.json(&json),
