@@ -3,6 +3,7 @@
 
 pub mod browse;
 pub mod components;
+pub mod live;
 pub mod offline;
 pub mod pages;
 pub mod scroll;
@@ -17,10 +18,10 @@ use leptos_router::path;
 use components::footer::Footer;
 use components::nav::{BottomNav, TopNav};
 use pages::collections::CollectionsPage;
-use pages::coming_soon::ComingSoon;
 use pages::library::LibraryPage;
 use pages::model::ModelPage;
 use pages::not_found::NotFound;
+use pages::printers::PrintersPage;
 use pages::settings::SettingsPage;
 use pages::sign_in::{LoginPage, SetupPage};
 use pages::trash::TrashPage;
@@ -76,10 +77,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=|| view! { <RequireUser><LibraryPage /></RequireUser> } />
                         <Route path=path!("/models/:id") view=|| view! { <RequireUser><ModelPage /></RequireUser> } />
                         <Route path=path!("/collections") view=|| view! { <RequireUser><CollectionsPage /></RequireUser> } />
-                        <Route
-                            path=path!("/printers")
-                            view=|| view! { <RequireUser><ComingSoon title="Printers" blurb="Send revisions to Klipper and Bambu Lab printers and watch them print live." /></RequireUser> }
-                        />
+                        <Route path=path!("/printers") view=|| view! { <RequireUser><PrintersPage /></RequireUser> } />
                         <Route path=path!("/trash") view=|| view! { <RequireUser><TrashPage /></RequireUser> } />
                         <Route path=path!("/settings") view=|| view! { <RequireUser><SettingsPage /></RequireUser> } />
                     </Routes>

@@ -5,4 +5,5 @@ pub mod footer;
 pub mod icons;
 pub mod model_picture;
 pub mod nav;
+pub mod send_to_printer;
 pub mod star;

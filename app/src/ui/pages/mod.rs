@@ -2,10 +2,11 @@
 
 pub mod admin;
 pub mod collections;
-pub mod coming_soon;
 pub mod library;
 pub mod model;
 pub mod not_found;
+pub mod printer_form;
+pub mod printers;
 pub mod revision_diff;
 pub mod settings;
 pub mod sharing;

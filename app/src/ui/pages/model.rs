@@ -12,6 +12,7 @@ use crate::params::models::{UpdateModelParams, UpdateRevisionParams};
 use crate::ui::browse::cards::{outcome_class, print_time, size};
 use crate::ui::components::errors::{error_list, failure};
 use crate::ui::components::model_picture::ModelPicture;
+use crate::ui::components::send_to_printer::SendToPrinter;
 use crate::ui::components::star::StarButton;
 use crate::ui::pages::collections::collection_places;
 use crate::ui::pages::revision_diff::{RevisionChoice, RevisionDiff};
@@ -301,6 +302,8 @@ fn ModelView(
                         let status = revision.as_ref().map(|r| r.status).unwrap_or(Outcome::NeedsTest);
                         let number = revision.as_ref().map(|r| r.number).unwrap_or_default();
                         let label = revision.as_ref().and_then(|r| r.label.clone());
+                        let sending = RwSignal::new(false);
+                        let send_label = format!("revision #{number}");
                         view! {
                             <li class=if recommended { "revision recommended" } else { "revision" } data-file-id=file_id data-recommended=recommended.to_string()>
                                 <div class="revision-head">
@@ -312,6 +315,9 @@ fn ModelView(
                                 <div class="revision-facts muted">{facts(file).join(" · ")}</div>
                                 <div class="row">
                                     <a class="button small" href=file.download_url.clone() download>"Download"</a>
+                                    {(!trashed).then(|| view! {
+                                        <button class="button small send-open" type="button" aria-expanded=move || sending.get().to_string() on:click=move |_| sending.update(|v| *v = !*v)>"Send to printer…"</button>
+                                    })}
                                     {(!recommended && !trashed).then(|| view! {
                                         <button class="button small recommend" type="button" on:click=move |_| {
                                             update_revision.dispatch(UpdateRevision { model_id, file_id, params: UpdateRevisionParams { recommended: Some(true), ..Default::default() } });
@@ -330,6 +336,9 @@ fn ModelView(
                                         {OUTCOMES.iter().map(|o| view! { <option value=o.as_str() selected=*o == status>{o.label()}</option> }).collect_view()}
                                     </select>
                                 </div>
+                                <Show when=move || sending.get()>
+                                    <SendToPrinter file_id=file_id label=send_label.clone() />
+                                </Show>
                             </li>
                         }
                     }).collect_view()}
