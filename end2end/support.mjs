@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -68,6 +68,39 @@ export async function startServer(extraEnv = {}) {
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
       rmSync(dataDir, { recursive: true, force: true });
       return child.exitCode;
+    },
+  };
+}
+
+/**
+ * Starts the Moonraker simulator binary (built next to the server) on a free
+ * loopback port; resolves with its address once it listens.
+ */
+export async function startMoonrakerSim(args = []) {
+  const bin = join(dirname(SERVER_BIN), 'moonraker-sim');
+  const child = spawn(bin, ['--bind', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  child.stderr.on('data', (d) => logs.push(d.toString()));
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`moonraker-sim did not start:\n${logs.join('')}`)), 20_000);
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const match = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (match) { clearTimeout(timer); ok(match[1]); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); fail(new Error(`moonraker-sim exited with ${code}:\n${logs.join('')}`)); });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    async control(action, query = '') {
+      const res = await fetch(`${url}/_sim/${action}${query}`, { method: 'POST' });
+      return res.json();
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
     },
   };
 }

@@ -92,9 +92,16 @@ fn LivePrintersView(
         })
     });
     Effect::new(move |previous: Option<()>| {
-        states.track();
+        // Read, not just tracked: a memo recomputes only when it is read.
+        let _ = states.get();
         if previous.is_some() {
             prompts.refetch();
+            // The server records the job's end just after it relays the state.
+            #[cfg(feature = "hydrate")]
+            set_timeout(
+                move || prompts.refetch(),
+                std::time::Duration::from_millis(1500),
+            );
         }
     });
     let changed = RwSignal::new(0u32);
