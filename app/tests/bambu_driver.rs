@@ -18,6 +18,10 @@ use tokio::task::JoinHandle;
 const WAIT: Duration = Duration::from_secs(30);
 
 async fn sim(print_seconds: f64) -> BambuSim {
+    sim_reporting(print_seconds, 10.0).await
+}
+
+async fn sim_reporting(print_seconds: f64, reports_per_second: f64) -> BambuSim {
     // RUST_LOG=app=debug,simulators=debug shows both sides of a failing test.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -26,7 +30,7 @@ async fn sim(print_seconds: f64) -> BambuSim {
     BambuSim::start(BambuSimConfig {
         print_seconds,
         prepare_seconds: 1.0,
-        reports_per_second: 10.0,
+        reports_per_second,
         ..BambuSimConfig::default()
     })
     .await
@@ -88,11 +92,8 @@ impl Session {
         pred: impl Fn(&PrinterStatus) -> bool,
     ) -> PrinterStatus {
         let mut seen = self.seen.clone();
-        let found = tokio::time::timeout(
-            WAIT,
-            seen.wait_for(|all| all.iter().skip(from).any(&pred)),
-        )
-        .await;
+        let found =
+            tokio::time::timeout(WAIT, seen.wait_for(|all| all.iter().skip(from).any(&pred))).await;
         let Ok(found) = found else {
             panic!(
                 "no status {what} in time; last: {:?}",
@@ -342,5 +343,35 @@ async fn plain_gcode_prints_by_path() {
     assert_eq!(done.job_name.as_deref(), Some("part.gcode"));
     session.stop.send_replace(true);
     assert_eq!(session.end().await, Ok(()));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_printer_ends_the_session_after_the_watchdog() {
+    // One incremental report every 100 s: after the answer to `pushall`, silence.
+    let sim = sim_reporting(5.0, 0.01).await;
+    let driver = Arc::new(
+        Bambu::new(
+            "127.0.0.1",
+            Some(sim.mqtt_port()),
+            sim.serial(),
+            sim.access_code(),
+        )
+        .expect("driver")
+        .with_ftps_port(sim.ftps_port())
+        .with_watchdog(Duration::from_secs(2)),
+    );
+    let mut session = Session::start(&driver);
+    session.wait_state(0, PrintState::Idle).await;
+    let started = std::time::Instant::now();
+    match session.end().await {
+        Err(DriverError::Timeout(reason)) => assert!(reason.contains("no report"), "{reason}"),
+        other => panic!("silence is an error: {other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(
+        driver.control(PrintAction::Pause).await,
+        Err(DriverError::NotConnected)
+    );
     sim.shutdown().await;
 }

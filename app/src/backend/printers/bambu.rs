@@ -121,6 +121,7 @@ pub struct Bambu {
     serial: String,
     access_code: String,
     tls: Arc<ClientConfig>,
+    watchdog: Duration,
     live: Mutex<Option<Live>>,
     sequence: AtomicU64,
     sessions: AtomicU64,
@@ -298,6 +299,7 @@ impl Bambu {
             serial: serial.to_owned(),
             access_code: access_code.to_owned(),
             tls: Arc::new(tls),
+            watchdog: WATCHDOG,
             live: Mutex::new(None),
             sequence: AtomicU64::new(1),
             sessions: AtomicU64::new(0),
@@ -307,6 +309,13 @@ impl Bambu {
     /// Takes files on `port` instead of 990 (simulators and tests).
     pub fn with_ftps_port(mut self, port: u16) -> Self {
         self.ftps_port = port;
+        self
+    }
+
+    /// Declares a session dead after `silence` without any message instead
+    /// of 60 s (tests).
+    pub fn with_watchdog(mut self, silence: Duration) -> Self {
+        self.watchdog = silence;
         self
     }
 
@@ -382,7 +391,7 @@ impl Bambu {
                     return Err(DriverError::Timeout(match phase {
                         Phase::Connecting => "connecting to the printer's MQTT broker".into(),
                         Phase::Subscribed => "the printer sent no status after subscribing (is the serial number right?)".into(),
-                        Phase::Reporting => "no report from the printer for 60 s".into(),
+                        Phase::Reporting => format!("no report from the printer for {} s", self.watchdog.as_secs()),
                     }));
                 }
             };
@@ -416,7 +425,7 @@ impl Bambu {
                 }
                 Event::Incoming(Packet::Publish(publish)) => {
                     if matches!(phase, Phase::Reporting) {
-                        deadline = Instant::now() + WATCHDOG;
+                        deadline = Instant::now() + self.watchdog;
                     }
                     if publish.topic != report_topic {
                         continue;
@@ -426,7 +435,7 @@ impl Bambu {
                     if changed && state.get("gcode_state").is_some() {
                         if !matches!(phase, Phase::Reporting) {
                             phase = Phase::Reporting;
-                            deadline = Instant::now() + WATCHDOG;
+                            deadline = Instant::now() + self.watchdog;
                         }
                         sink.publish(status_from(&state));
                     }
