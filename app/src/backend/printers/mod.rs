@@ -2,7 +2,9 @@
 //! hub that keeps one supervised session per printer, the protocols
 //! (Moonraker, Bambu LAN), and the status snapshots kept in the database.
 
+pub mod bambu;
 pub mod driver;
+pub mod ftps;
 pub mod hub;
 pub mod moonraker;
 pub mod snapshots;

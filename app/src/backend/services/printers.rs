@@ -10,6 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use crate::backend::auth::{Actor, audit};
 use crate::backend::db::entities::{files, models, printer_files, printer_snapshots, printers};
 use crate::backend::error::ServiceError;
+use crate::backend::printers::bambu::Bambu;
 use crate::backend::printers::driver::{DriverError, PrinterDriver};
 use crate::backend::printers::moonraker::Moonraker;
 use crate::backend::printers::snapshots;
@@ -136,9 +137,26 @@ pub fn driver_for(
         PrinterProvider::Moonraker => Ok(Arc::new(
             Moonraker::new(&row.host, port, secret).map_err(|e| invalid("host", e.to_string()))?,
         )),
-        PrinterProvider::Bambu => Err(ServiceError::Unavailable(
-            "Bambu Lab printers cannot be connected by this version of PrintStash yet.".into(),
-        )),
+        // The row's one port is the MQTT port; files always go to FTPS on 990
+        // (`Bambu::with_ftps_port` is for simulators, not configuration).
+        PrinterProvider::Bambu => {
+            let serial = row.serial.as_deref().ok_or_else(|| {
+                invalid(
+                    "serial",
+                    "Bambu printers need their serial number (Settings › Device on the printer, or the label).",
+                )
+            })?;
+            let access_code = secret.ok_or_else(|| {
+                invalid(
+                    "secret",
+                    "Bambu printers need their LAN access code (the printer's network settings).",
+                )
+            })?;
+            Ok(Arc::new(
+                Bambu::new(&row.host, port, serial, &access_code)
+                    .map_err(|e| invalid("host", e.to_string()))?,
+            ))
+        }
     }
 }
 
