@@ -34,6 +34,7 @@ pub fn apply(
         LiveMessage::Changed {
             printer_id,
             changes,
+            ..
         } => {
             let current = statuses
                 .remove(&printer_id)
@@ -195,6 +196,7 @@ mod tests {
             LiveMessage::Changed {
                 printer_id: 1,
                 changes: changes.as_object().cloned().unwrap_or_default(),
+                at_ms: 0,
             },
         );
         assert_eq!(map[&1].progress, Some(0.4));

@@ -231,6 +231,9 @@ pub enum LiveMessage {
         printer_id: i32,
         /// The changed fields, to merge into the status (RFC 7386 merge patch).
         changes: serde_json::Map<String, serde_json::Value>,
+        /// When the server sent it (Unix milliseconds; delivery latency).
+        #[serde(default)]
+        at_ms: i64,
     },
     /// A printer was deleted or is no longer visible.
     Removed {

@@ -208,6 +208,7 @@ impl PrinterHub {
         let message = LiveMessage::Changed {
             printer_id: status.printer_id,
             changes: changes.clone(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
         };
         // No subscribers is fine.
         let _ = self.inner.events.send(HubEvent::Changed {
