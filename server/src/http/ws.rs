@@ -25,6 +25,12 @@ pub async fn printers_live(
 ) -> Result<Response, ApiError> {
     actor.require_user().map_err(app::error::AppError::from)?;
     let user = actor.username.clone();
+    // Browsers only listen here: small read buffers and messages keep a
+    // thousand open sockets cheap (tungstenite reserves 128 KiB each by default).
+    let upgrade = upgrade
+        .read_buffer_size(4 * 1024)
+        .max_message_size(16 * 1024)
+        .max_frame_size(16 * 1024);
     Ok(upgrade.on_upgrade(move |socket| {
         let span = tracing::info_span!("live_socket", %user);
         tracing::Instrument::instrument(stream(state, socket), span)

@@ -303,6 +303,9 @@ fn ModelView(
                         let number = revision.as_ref().map(|r| r.number).unwrap_or_default();
                         let label = revision.as_ref().and_then(|r| r.label.clone());
                         let sending = RwSignal::new(false);
+                        let notes = revision.as_ref().map(|r| r.notes.clone()).unwrap_or_default();
+                        let notes_for_edit = notes.clone();
+                        let label_for_edit = label.clone().unwrap_or_default();
                         let send_label = format!("revision #{number}");
                         view! {
                             <li class=if recommended { "revision recommended" } else { "revision" } data-file-id=file_id data-recommended=recommended.to_string()>
@@ -313,8 +316,24 @@ fn ModelView(
                                     <span class=outcome_class(status)>{status.label()}</span>
                                 </div>
                                 <div class="revision-facts muted">{facts(file).join(" · ")}</div>
+                                {(!notes.is_empty()).then(|| view! { <p class="revision-notes">{notes.clone()}</p> })}
                                 <div class="row">
                                     <a class="button small" href=file.download_url.clone() download>"Download"</a>
+                                    {(!trashed).then(|| view! {
+                                        <button class="button small edit-notes" type="button" aria-label=format!("Label and notes of revision {number}") on:click={
+                                            let (label, notes) = (label_for_edit.clone(), notes_for_edit.clone());
+                                            move |_| {
+                                                let Some(new_label) = window().prompt_with_message_and_default("Label (e.g. 0.2 mm PETG); blank for none", &label).ok().flatten() else { return };
+                                                let Some(new_notes) = window().prompt_with_message_and_default("Notes (what you changed, how it printed)", &notes).ok().flatten() else { return };
+                                                let new_label = new_label.trim().to_owned();
+                                                update_revision.dispatch(UpdateRevision { model_id, file_id, params: UpdateRevisionParams {
+                                                    label: Some((!new_label.is_empty()).then_some(new_label)),
+                                                    notes: Some(new_notes.trim().to_owned()),
+                                                    ..Default::default()
+                                                } });
+                                            }
+                                        }>"Label & notes…"</button>
+                                    })}
                                     {(!trashed).then(|| view! {
                                         <button class="button small send-open" type="button" aria-expanded=move || sending.get().to_string() on:click=move |_| sending.update(|v| *v = !*v)>"Send to printer…"</button>
                                     })}
