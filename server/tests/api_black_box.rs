@@ -2,6 +2,7 @@
 //! only over HTTP, each scenario on SQLite and on a throw-away PostgreSQL
 //! database (`<scenario>::sqlite`, `<scenario>::postgres`).
 
+#[macro_use]
 mod support;
 
 use std::collections::HashSet;
@@ -12,25 +13,6 @@ use serde_json::{Value, json};
 use support::{
     Api, Engine, Form, Vault, assert_error, fixture, id, sha256_hex, small_gcode, tetrahedron_stl,
 };
-
-/// Runs each scenario once per engine, as `<scenario>::sqlite` and `<scenario>::postgres`.
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::Engine;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(Engine::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(Engine::Postgres).await;
-            }
-        }
-    )*};
-}
 
 on_both_engines!(
     mesh_upload_dedupes_across_formats_and_survives_trash_and_restore,

@@ -5,6 +5,7 @@
 //! logged and ignored, a revision is sent and printed into a print job with
 //! an outcome, files link back by SHA-256, and secrets are stored encrypted.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -392,24 +393,6 @@ async fn the_live_socket_needs_a_signed_in_user(engine: Engine) {
     );
     let (status, _) = api.get("/health").await;
     assert_eq!(status, StatusCode::OK);
-}
-
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::Engine;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(Engine::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(Engine::Postgres).await;
-            }
-        }
-    )*};
 }
 
 on_both_engines!(

@@ -24,6 +24,19 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
+/// Whether the signed-in user is a vault admin (false while the session
+/// loads or nobody is signed in), for showing admin-only controls.
+pub fn signed_in_admin() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let Session(state) = use_session();
+    move || {
+        state
+            .get()
+            .and_then(Result::ok)
+            .and_then(|s| s.user)
+            .is_some_and(|u| u.is_admin)
+    }
+}
+
 /// Reloads the app from the server (after sign-in, setup or sign-out the
 /// whole UI starts over with the new session).
 pub fn reload_at(path: &str) {

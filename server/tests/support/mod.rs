@@ -10,6 +10,27 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+/// Runs each scenario once per engine, as `<scenario>::sqlite` and
+/// `<scenario>::postgres` (test files declare `#[macro_use] mod support;`).
+#[allow(unused_macros)]
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::Engine;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario(Engine::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario(Engine::Postgres).await;
+            }
+        }
+    )*};
+}
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -7,6 +7,34 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::backend::db::entities::blobs;
 use crate::backend::error::ServiceError;
+use crate::backend::state::AppState;
+use crate::backend::storage::{StagedFile, StorageKey};
+
+/// A temporary local copy of the stored bytes whose SHA-256 is `sha256`,
+/// for readers that need a file (thumbnails, 3D previews, uploads to a
+/// printer); `what` names the work in error messages. Deleted when dropped.
+pub async fn stage_copy(
+    state: &AppState,
+    sha256: &str,
+    what: &str,
+) -> Result<StagedFile, ServiceError> {
+    let key = StorageKey::blob(
+        &sha256
+            .parse()
+            .map_err(|_| ServiceError::Internal(format!("{what}: malformed sha256 {sha256}")))?,
+    );
+    let read = state
+        .storage
+        .get(&key, None)
+        .await
+        .map_err(|err| ServiceError::Internal(format!("{what}: {err}")))?;
+    state
+        .storage
+        .staging()
+        .stage_stream(read.stream, u64::MAX)
+        .await
+        .map_err(|err| ServiceError::Internal(format!("{what}: {err}")))
+}
 
 /// Finds the blob row for `sha256` or creates it with a zero count.
 ///

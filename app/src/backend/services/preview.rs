@@ -13,7 +13,6 @@ use crate::backend::error::ServiceError;
 use crate::backend::formats::mesh_reader::{MeshKind, read_mesh_from};
 use crate::backend::formats::{Limits, preview_mesh};
 use crate::backend::state::AppState;
-use crate::backend::storage::StorageKey;
 
 /// Bumped when the PSM1 encoder changes, so browsers drop old copies.
 const ENCODER_VERSION: u32 = 1;
@@ -109,23 +108,7 @@ pub async fn preview_mesh(
         return Ok(PreviewBytes { etag, bytes });
     }
     let kind = mesh_kind(&file.kind).ok_or(ServiceError::NotFound("3D preview"))?;
-    let key = StorageKey::blob(
-        &file
-            .sha256
-            .parse()
-            .map_err(|_| ServiceError::Internal(format!("file {file_id} has a bad sha256")))?,
-    );
-    let read = state
-        .storage
-        .get(&key, None)
-        .await
-        .map_err(|err| ServiceError::Internal(format!("3D preview: {err}")))?;
-    let staged = state
-        .storage
-        .staging()
-        .stage_stream(read.stream, u64::MAX)
-        .await
-        .map_err(|err| ServiceError::Internal(format!("3D preview: {err}")))?;
+    let staged = super::blobs::stage_copy(state, &file.sha256, "3D preview").await?;
     let path = staged.path().to_owned();
     let encoded = tokio::task::spawn_blocking(move || {
         let reader = std::fs::File::open(&path).map_err(|e| e.to_string())?;

@@ -18,7 +18,6 @@ use crate::backend::error::ServiceError;
 use crate::backend::jobs;
 use crate::backend::printers::hub::{HubEvent, PrinterHub};
 use crate::backend::state::AppState;
-use crate::backend::storage::StorageKey;
 use crate::params::models::UpdateRevisionParams;
 use crate::params::printers::SendParams;
 use crate::views::auth::Role;
@@ -250,23 +249,7 @@ async fn run_send(
         .printers
         .driver(printer.id)
         .ok_or_else(|| ServiceError::Conflict(format!("\"{}\" is not connected.", printer.name)))?;
-    let key = StorageKey::blob(
-        &file
-            .sha256
-            .parse()
-            .map_err(|_| ServiceError::Internal(format!("file {} has a bad sha256", file.id)))?,
-    );
-    let read = state
-        .storage
-        .get(&key, None)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("reading the G-code: {e}")))?;
-    let staged = state
-        .storage
-        .staging()
-        .stage_stream(read.stream, u64::MAX)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("reading the G-code: {e}")))?;
+    let staged = super::blobs::stage_copy(state, &file.sha256, "reading the G-code").await?;
     let remote = remote_name_for(&file);
     let total = file.size_bytes;
     // Progress goes to the job row at most every 1/2 s.

@@ -11,7 +11,6 @@ use crate::backend::formats::Limits;
 use crate::backend::ingest::{analyze, store_thumbnails};
 use crate::backend::services::models as model_service;
 use crate::backend::state::AppState;
-use crate::backend::storage::StorageKey;
 use crate::backend::thumbs::render::RenderOptions;
 
 /// What a rebuild did.
@@ -60,23 +59,7 @@ pub async fn rebuild_thumbnails(
 }
 
 async fn rebuild_one(state: &AppState, file: &files::Model) -> Result<bool, ServiceError> {
-    let key = StorageKey::blob(
-        &file
-            .sha256
-            .parse()
-            .map_err(|_| ServiceError::Internal(format!("file {} has a bad sha256", file.id)))?,
-    );
-    let read = state
-        .storage
-        .get(&key, None)
-        .await
-        .map_err(|err| ServiceError::Internal(format!("thumbnail rebuild: {err}")))?;
-    let staged = state
-        .storage
-        .staging()
-        .stage_stream(read.stream, u64::MAX)
-        .await
-        .map_err(|err| ServiceError::Internal(format!("thumbnail rebuild: {err}")))?;
+    let staged = super::blobs::stage_copy(state, &file.sha256, "thumbnail rebuild").await?;
     let path = staged.path().to_owned();
     let name = file.original_filename.clone();
     let encoded = tokio::task::spawn_blocking(move || {

@@ -17,7 +17,7 @@ use crate::ui::browse::cards::print_time;
 use crate::ui::components::errors::{error_list, failure};
 use crate::ui::live::{LivePrinters, provide_live_printers};
 use crate::ui::pages::printer_form::PrinterForm;
-use crate::ui::session::use_session;
+use crate::ui::session::signed_in_admin;
 use crate::views::models::Outcome;
 use crate::views::printers::{
     ConnectionState, PrintJobView, PrintState, PrinterStatus, PrinterView, Temperature,
@@ -105,17 +105,7 @@ fn LivePrintersView(
         }
     });
     let changed = RwSignal::new(0u32);
-    let is_admin = {
-        let session = use_session();
-        move || {
-            session
-                .0
-                .get()
-                .and_then(Result::ok)
-                .and_then(|s| s.user)
-                .is_some_and(|u| u.is_admin)
-        }
-    };
+    let is_admin = signed_in_admin();
     view! {
         <div class="page-head">
             <h1>"Printers"</h1>
@@ -174,17 +164,7 @@ fn PrinterCard(
     let act = move |action: PrintAction| {
         control.dispatch(ControlPrinter { id, action });
     };
-    let is_admin = {
-        let session = use_session();
-        move || {
-            session
-                .0
-                .get()
-                .and_then(Result::ok)
-                .and_then(|s| s.user)
-                .is_some_and(|u| u.is_admin)
-        }
-    };
+    let is_admin = signed_in_admin();
     let name = printer.name.clone();
     let name_for_delete = printer.name.clone();
     let provider = printer.provider.label();
