@@ -15,6 +15,7 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       const page = await browser.page();
       await signIn(page, server.base);
       await page.goto(server.base + '/collections');
+      await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
       await page.locator('#no-collections').waitFor();
       for (const collection of ['Printer parts', 'Garden']) {
         await page.fill('#new-collection', collection);
@@ -83,7 +84,9 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.getByRole('combobox', { name: 'Merge tag pla-plus into' }).selectOption({ label: 'PLA' });
       await page.locator('.tag-row[data-tag="pla-plus"]').waitFor({ state: 'detached', timeout: 20_000 });
       assert.match(merged, /Merge "pla-plus" into "PLA"/);
-      assert.equal(await page.locator('.tag-row').count(), 1);
+      // The list reloads after the merge: one tag is left.
+      await page.waitForFunction(() => document.querySelectorAll('.tag-row').length === 1, null, { timeout: 20_000 });
+      assert.equal(await page.locator('.tag-row[data-tag="PLA"]').count(), 1);
       console.log(`screenshot: ${await screenshot(page, `tags-merged-${name}`)}`);
 
       // Delete "Printer parts": the confirmation names the sub-collection count.
