@@ -73,12 +73,14 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
       await page.click('#login-submit');
       await page.waitForURL(server.base + '/', { timeout: 20_000 });
       await page.locator('#signed-in-as').waitFor();
+      await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
 
       // Settings: an API token is made in the UI, shown once, works as a
       // slicer would send it, and stops working when revoked.
       const nav = name === 'phone' ? '.tabbar' : '.topnav';
       await page.click(`${nav} a[href="/settings"]`);
       await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+      await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 20_000 });
       await page.locator('#no-tokens').waitFor();
       await page.fill('#token-name', 'PrusaSlicer');
       await page.selectOption('#token-expiry', '90');
