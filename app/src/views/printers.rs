@@ -371,3 +371,52 @@ pub struct Preflight {
     /// Whether nothing mismatched (unknowns do not count against).
     pub ok: bool,
 }
+
+#[cfg(feature = "ssr")]
+mod build {
+    use super::*;
+    use crate::backend::db::entities::{print_jobs, printers};
+    use crate::views::models::time_text;
+
+    impl PrinterView {
+        /// The view of a printer row (the secret only as `has_secret`).
+        pub fn build(row: &printers::Model) -> Self {
+            Self {
+                id: row.id,
+                name: row.name.clone(),
+                provider: PrinterProvider::parse(&row.provider)
+                    .unwrap_or(PrinterProvider::Moonraker),
+                host: row.host.clone(),
+                port: row.port.and_then(|p| u16::try_from(p).ok()),
+                serial: row.serial.clone(),
+                has_secret: row.secret_ciphertext.is_some(),
+                enabled: row.enabled,
+                model: row.model.clone(),
+                nozzle_diameter_mm: row.nozzle_diameter_mm,
+                bed_x_mm: row.bed_x_mm,
+                bed_y_mm: row.bed_y_mm,
+                created_at: time_text(&row.created_at),
+            }
+        }
+    }
+
+    impl PrintJobView {
+        /// The view of a print job row; `sent_by` is the sender's username.
+        pub fn build(row: print_jobs::Model, sent_by: Option<String>) -> Self {
+            Self {
+                id: row.id,
+                printer_id: row.printer_id,
+                printer_name: row.printer_name,
+                model_id: row.model_id,
+                file_id: row.file_id,
+                sent_by,
+                remote_name: row.remote_name,
+                state: JobState::parse(&row.state).unwrap_or(JobState::Uploaded),
+                created_at: time_text(&row.created_at),
+                started_at: row.started_at.as_ref().map(time_text),
+                ended_at: row.ended_at.as_ref().map(time_text),
+                outcome_recorded: row.outcome_recorded,
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ use crate::params::models::UpdateRevisionParams;
 use crate::params::printers::SendParams;
 use crate::views::auth::Role;
 use crate::views::jobs::{JobKind, JobView};
-use crate::views::models::{FileKind, Outcome, time_text};
+use crate::views::models::{FileKind, Outcome};
 use crate::views::printers::{
     JobState, Preflight, PreflightCheck, PrintJobView, PrintState, PrinterProvider,
 };
@@ -359,19 +359,9 @@ async fn views(
         .collect();
     Ok(rows
         .into_iter()
-        .map(|r| PrintJobView {
-            id: r.id,
-            printer_id: r.printer_id,
-            printer_name: r.printer_name,
-            model_id: r.model_id,
-            file_id: r.file_id,
-            sent_by: r.user_id.and_then(|u| names.get(&u).cloned()),
-            remote_name: r.remote_name,
-            state: JobState::parse(&r.state).unwrap_or(JobState::Uploaded),
-            created_at: time_text(&r.created_at),
-            started_at: r.started_at.as_ref().map(time_text),
-            ended_at: r.ended_at.as_ref().map(time_text),
-            outcome_recorded: r.outcome_recorded,
+        .map(|r| {
+            let sent_by = r.user_id.and_then(|u| names.get(&u).cloned());
+            PrintJobView::build(r, sent_by)
         })
         .collect())
 }

@@ -41,25 +41,6 @@ fn provider_of(row: &printers::Model) -> Result<PrinterProvider, ServiceError> {
     })
 }
 
-/// The view of a printer row.
-pub fn view(row: &printers::Model) -> PrinterView {
-    PrinterView {
-        id: row.id,
-        name: row.name.clone(),
-        provider: PrinterProvider::parse(&row.provider).unwrap_or(PrinterProvider::Moonraker),
-        host: row.host.clone(),
-        port: row.port.and_then(|p| u16::try_from(p).ok()),
-        serial: row.serial.clone(),
-        has_secret: row.secret_ciphertext.is_some(),
-        enabled: row.enabled,
-        model: row.model.clone(),
-        nozzle_diameter_mm: row.nozzle_diameter_mm,
-        bed_x_mm: row.bed_x_mm,
-        bed_y_mm: row.bed_y_mm,
-        created_at: time_text(&row.created_at),
-    }
-}
-
 fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
         field,
@@ -201,7 +182,7 @@ pub async fn list_printers(
         .order_by_asc(printers::Column::Name)
         .all(&state.db)
         .await?;
-    Ok(rows.iter().map(view).collect())
+    Ok(rows.iter().map(PrinterView::build).collect())
 }
 
 /// One printer row (for the signed-in).
@@ -223,7 +204,7 @@ pub async fn get_printer(
     actor: &Actor,
     id: i32,
 ) -> Result<PrinterView, ServiceError> {
-    Ok(view(&printer_row(state, actor, id).await?))
+    Ok(PrinterView::build(&printer_row(state, actor, id).await?))
 }
 
 /// Adds a printer (vault admins) and connects to it.
@@ -283,7 +264,7 @@ pub async fn create_printer(
     .await?;
     txn.commit().await?;
     apply_to_hub(state, &row);
-    Ok(view(&row))
+    Ok(PrinterView::build(&row))
 }
 
 /// Edits a printer (vault admins); its session restarts with the new settings.
@@ -357,7 +338,7 @@ pub async fn update_printer(
     .await?;
     txn.commit().await?;
     apply_to_hub(state, &row);
-    Ok(view(&row))
+    Ok(PrinterView::build(&row))
 }
 
 /// Removes a printer (vault admins); its print history keeps the name.
